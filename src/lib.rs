@@ -7,3 +7,17 @@
 pub mod sys;
 
 pub mod raw;
+
+mod file;
+mod inner;
+mod mmap;
+mod pod;
+mod prot;
+mod shared;
+
+pub use file::MmapFile;
+pub use mmap::{Mmap, MmapOptions};
+pub use pod::{AtomicPod, Pod};
+pub use prot::{Protection, ReadExec, ReadOnly, ReadWrite, Writable};
+pub use raw::MsyncFlags;
+pub use shared::SharedMmap;

@@ -316,8 +316,8 @@ fn cvt_map(ptr: *mut c_void) -> io::Result<NonNull<c_void>> {
 }
 
 /// An [`io::ErrorKind::InvalidInput`] error with a message naming the rule.
-pub(crate) fn invalid(msg: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, msg.to_owned())
+pub(crate) fn invalid(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg.into())
 }
 
 /// `sysconf(_SC_PAGESIZE)` - the size of a page, read once and cached.

@@ -1,0 +1,504 @@
+//! `Mmap<T, P>`: a typed mapping of a file, a shared-memory segment or
+//! anonymous memory, and `MmapOptions`, its builder.
+
+use crate::inner::{file_window, MapInner};
+use crate::pod::{AtomicPod, Pod};
+use crate::prot::{Protection, ReadWrite, Writable};
+use crate::raw::{self, invalid, MapFlags, MsyncFlags, ProtFlags};
+use crate::shared::SharedMmap;
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of};
+use std::os::unix::io::{AsFd, BorrowedFd};
+
+/// A typed memory mapping - the seed's `x::mmap<T>`.
+///
+/// `Mmap<T, P>` maps at least `size_of::<T>()` bytes and views them as a `T`
+/// ([`object`](Mmap::object)) or as a slice of `T`s
+/// ([`as_slice`](Mmap::as_slice)). `P` is the protection as a type
+/// ([`ReadOnly`](crate::ReadOnly), [`ReadWrite`], [`ReadExec`](crate::ReadExec)),
+/// so [`object_mut`](Mmap::object_mut) exists only on writable mappings.
+/// Dropping it unmaps; wrap it in [`std::sync::Arc`] to share it the way the
+/// C++ library's reference counting does: the mapping lives until the last
+/// clone is dropped.
+///
+/// References into a mapping are sound only while nothing else changes or
+/// truncates what is mapped. memseg can prove that for anonymous memory it
+/// created ([`Mmap::anonymous`], safe); for a file or a shared segment it
+/// cannot, so [`Mmap::create`] and [`MmapOptions::map`] are `unsafe` and that
+/// is the one place the caller takes it on. [`SharedMmap`] is the safe
+/// alternative for memory other processes write.
+///
+/// # Examples
+/// ```
+/// use memseg::{Mmap, ReadWrite};
+/// let mut counters = Mmap::<[u64; 4]>::anonymous(4096, ReadWrite)?;
+/// counters.object_mut()[2] = 7;
+/// assert_eq!(counters.object()[2], 7);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Mmap<T, P = ReadWrite> {
+    inner: MapInner,
+    _marker: PhantomData<(T, P)>,
+}
+
+// SAFETY: Mmap owns its mapping like a Box owns its allocation: moving it to
+// another thread moves the right to reach the T (hence T: Send), and sharing
+// &Mmap shares &T (hence T: Sync). P is a zero-sized marker.
+unsafe impl<T: Send, P: Protection> Send for Mmap<T, P> {}
+// SAFETY: see Send.
+unsafe impl<T: Sync, P: Protection> Sync for Mmap<T, P> {}
+
+impl<T> Mmap<T> {
+    /// `mmap(2)` - maps a whole file or segment, shared, from offset 0: the
+    /// seed's `x::mmap<T>::create(fd, prot)`.
+    ///
+    /// The length is the file's size; it must be at least `size_of::<T>()`.
+    /// Use [`Mmap::options`] for an offset, a length, private mappings or
+    /// populate.
+    ///
+    /// # Errors
+    /// `InvalidInput` (checked before `mmap`): the file is shorter than a
+    /// `T`, `T` is zero-sized or aligned above a page, or the descriptor is
+    /// not a regular file. From the OS: `EACCES` when the descriptor does not
+    /// allow `prot` (a read-write shared mapping of a read-only descriptor),
+    /// `ENODEV`, `ENOMEM`, ...
+    ///
+    /// # Safety
+    /// For as long as the mapping lives (the references it hands out live no
+    /// longer), nothing else may change or truncate the mapped part of the
+    /// file: not another process, not another mapping or descriptor in this
+    /// process. A change would break the aliasing rules of `&T`/`&mut T`; a
+    /// truncation makes touching the lost pages raise SIGBUS. If that cannot
+    /// be promised, use [`SharedMmap::create`] (safe, no references) or a
+    /// sealed memfd.
+    ///
+    /// # Examples
+    /// ```
+    /// use memseg::{Mmap, ReadWrite, Shm};
+    /// let shm = Shm::create_unique("memseg-doc-", 4096)?;
+    /// // SAFETY: the segment has a fresh random name and is used by nobody else.
+    /// let mut mapped = unsafe { Mmap::<[u8; 12]>::create(&shm, ReadWrite)? };
+    /// *mapped.object_mut() = *b"Hello world!";
+    /// mapped.msync()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    #[doc(alias = "mmap")]
+    pub unsafe fn create<P: Protection>(fd: impl AsFd, prot: P) -> io::Result<Mmap<T, P>> {
+        // SAFETY: the caller takes on the same contract.
+        unsafe { Self::options().map(fd, prot) }
+    }
+
+    /// `mmap(2)` with `MAP_SHARED | MAP_ANONYMOUS` - the seed's standalone
+    /// segment: `len` bytes of zeroed memory, shared with children forked
+    /// after the call.
+    ///
+    /// Safe: nobody but this process (and children it forks, which takes
+    /// `unsafe` code) can reach the memory.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a `len` of zero or smaller than a `T`; `ENOMEM`.
+    ///
+    /// # Examples
+    /// ```
+    /// use memseg::{Mmap, ReadWrite};
+    /// let mut v = Mmap::<u32>::anonymous(4096, ReadWrite)?;
+    /// assert_eq!(v.as_slice().len(), 1024);
+    /// v.as_mut_slice()[1023] = 1;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html)
+    pub fn anonymous<P: Protection>(len: usize, prot: P) -> io::Result<Mmap<T, P>> {
+        Self::options().len(len).map_anonymous(prot)
+    }
+
+    /// A builder for mappings with an offset, a length, `MAP_PRIVATE`,
+    /// populate or an address hint.
+    pub fn options() -> MmapOptions<T> {
+        MmapOptions::new()
+    }
+}
+
+impl<T, P: Protection> Mmap<T, P> {
+    pub(crate) fn from_inner(inner: MapInner) -> Self {
+        Mmap {
+            inner,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The length of the mapping in bytes (at least `size_of::<T>()`).
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Always `false`: a typed mapping holds at least one `T`.
+    pub fn is_empty(&self) -> bool {
+        self.inner.len() == 0
+    }
+
+    /// The address of the mapped `T`.
+    pub fn as_ptr(&self) -> *const T {
+        self.inner.ptr() as *const T
+    }
+
+    /// `msync(MS_SYNC)` - writes the whole mapping's dirty pages back to the
+    /// file and waits; the seed's `msync()`. A no-op for anonymous memory.
+    ///
+    /// # Errors
+    /// `EIO` and other write-back errors of the file system.
+    ///
+    /// # References
+    /// - [`msync(2)`](https://man7.org/linux/man-pages/man2/msync.2.html)
+    pub fn msync(&self) -> io::Result<()> {
+        self.inner.msync(0, self.len(), MsyncFlags::SYNC)
+    }
+
+    /// `msync(MS_ASYNC)` - schedules write-back of the whole mapping and
+    /// returns at once.
+    ///
+    /// # Errors
+    /// As [`msync`](Mmap::msync).
+    pub fn msync_async(&self) -> io::Result<()> {
+        self.inner.msync(0, self.len(), MsyncFlags::ASYNC)
+    }
+
+    /// `msync(flags)` over `offset .. offset + len` bytes of the mapping,
+    /// widened to whole pages (any offset is accepted).
+    /// `MsyncFlags::SYNC | MsyncFlags::INVALIDATE` also invalidates other
+    /// mappings' cached copies.
+    ///
+    /// # Errors
+    /// `InvalidInput` if the range is not inside the mapping (checked before
+    /// the call, with overflow checks); the OS errors of `msync`.
+    ///
+    /// # Examples
+    /// ```
+    /// use memseg::{Mmap, MsyncFlags, ReadWrite};
+    /// let map = Mmap::<u8>::anonymous(8192, ReadWrite)?;
+    /// map.msync_range(4000, 200, MsyncFlags::ASYNC)?;
+    /// assert!(map.msync_range(8000, 200, MsyncFlags::SYNC).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn msync_range(&self, offset: usize, len: usize, flags: MsyncFlags) -> io::Result<()> {
+        self.inner.msync(offset, len, flags)
+    }
+}
+
+impl<T: Pod, P: Protection> Mmap<T, P> {
+    /// The mapped object: the first `size_of::<T>()` bytes as a `T`; the
+    /// seed's `object()`.
+    pub fn object(&self) -> &T {
+        // SAFETY: the mapping is at least size_of::<T>() bytes, aligned for T
+        // (both checked when it was made), readable (every P includes
+        // PROT_READ), and any bytes are a valid T (Pod). Nothing changes it
+        // while &self lives: anonymous memory is ours, and for files the
+        // unsafe constructor's contract says so.
+        unsafe { &*(self.inner.ptr() as *const T) }
+    }
+
+    /// The whole mapping as `len() / size_of::<T>()` values of `T`.
+    pub fn as_slice(&self) -> &[T] {
+        let n = self.inner.len() / size_of::<T>();
+        // SAFETY: as in `object`, for n whole Ts inside the mapping.
+        unsafe { std::slice::from_raw_parts(self.inner.ptr() as *const T, n) }
+    }
+
+    /// The whole mapping as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is readable and initialised (the kernel fills
+        // it from the file or with zeros; Pod values written into it have no
+        // padding), and nothing changes it while &self lives.
+        unsafe { std::slice::from_raw_parts(self.inner.ptr(), self.inner.len()) }
+    }
+}
+
+impl<T: Pod, P: Writable> Mmap<T, P> {
+    /// The mapped object, mutably. Only writable mappings have it.
+    pub fn object_mut(&mut self) -> &mut T {
+        // SAFETY: as in `object`, plus the pages are writable (P: Writable)
+        // and &mut self makes this the only reference.
+        unsafe { &mut *(self.inner.ptr() as *mut T) }
+    }
+
+    /// The whole mapping as a mutable slice of `T`.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        let n = self.inner.len() / size_of::<T>();
+        // SAFETY: as in `object_mut`, for n whole Ts inside the mapping.
+        unsafe { std::slice::from_raw_parts_mut(self.inner.ptr() as *mut T, n) }
+    }
+}
+
+impl<T: AtomicPod, P: Writable> Mmap<T, P> {
+    /// The mapped object made of atomics, by shared reference, so several
+    /// threads (or forked children) can update it at once. Only writable
+    /// mappings have it: an atomic store into a read-only page would fault.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use memseg::{Mmap, ReadWrite};
+    /// let counters = Mmap::<[AtomicU64; 8]>::anonymous(4096, ReadWrite)?;
+    /// counters.atomic()[0].fetch_add(1, Ordering::SeqCst);
+    /// assert_eq!(counters.atomic()[0].load(Ordering::SeqCst), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn atomic(&self) -> &T {
+        // SAFETY: the mapping is large and aligned enough for T (checked when
+        // it was made), writable, and T is made only of atomics, which
+        // tolerate concurrent access through shared references.
+        unsafe { &*(self.inner.ptr() as *const T) }
+    }
+}
+
+impl<T, P: Writable> Mmap<T, P> {
+    /// The address of the mapped `T`, for writing.
+    pub fn as_mut_ptr(&mut self) -> *mut T {
+        self.inner.ptr() as *mut T
+    }
+}
+
+impl<T, P: Protection> fmt::Debug for Mmap<T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mmap")
+            .field("type", &std::any::type_name::<T>())
+            .field("prot", &P::FLAGS)
+            .field("ptr", &self.inner.ptr())
+            .field("len", &self.inner.len())
+            .finish()
+    }
+}
+
+/// Builds an [`Mmap`] or [`SharedMmap`] - the seed's optional `create()`
+/// arguments, shaped like [`std::fs::OpenOptions`].
+///
+/// Defaults: `MAP_SHARED`, offset 0, length = the rest of the file (required
+/// for anonymous mappings), no populate, no address hint.
+///
+/// # Examples
+/// ```
+/// use memseg::{Mmap, ReadOnly};
+/// use std::io::Write;
+/// let mut file = tempfile()?;
+/// file.write_all(&[7u8; 10_000])?;
+/// // Any offset: page alignment is handled inside.
+/// // SAFETY: the file is private to this example.
+/// let tail = unsafe { Mmap::<u8>::options().offset(9_000).map(&file, ReadOnly)? };
+/// assert_eq!(tail.len(), 1_000);
+/// assert_eq!(tail.as_slice()[999], 7);
+/// # fn tempfile() -> std::io::Result<std::fs::File> {
+/// #     let p = std::env::temp_dir().join(format!("memseg-doc-opt-{}", std::process::id()));
+/// #     let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&p)?;
+/// #     std::fs::remove_file(&p)?;
+/// #     Ok(f)
+/// # }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct MmapOptions<T> {
+    offset: u64,
+    len: Option<usize>,
+    private: bool,
+    populate: bool,
+    hint: usize,
+    pub(crate) extra: MapFlags,
+    pub(crate) unmap_align: Option<usize>,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for MmapOptions<T> {
+    fn clone(&self) -> Self {
+        MmapOptions { ..*self }
+    }
+}
+
+impl<T> fmt::Debug for MmapOptions<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MmapOptions")
+            .field("offset", &self.offset)
+            .field("len", &self.len)
+            .field("private", &self.private)
+            .field("populate", &self.populate)
+            .field("hint", &self.hint)
+            .field("extra", &self.extra)
+            .finish()
+    }
+}
+
+impl<T> Default for MmapOptions<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> MmapOptions<T> {
+    /// The defaults: shared, offset 0, the rest of the file.
+    pub fn new() -> Self {
+        MmapOptions {
+            offset: 0,
+            len: None,
+            private: false,
+            populate: false,
+            hint: 0,
+            extra: MapFlags::empty(),
+            unmap_align: None,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Maps from this byte offset in the file (default 0). Any value is
+    /// accepted: the mapping starts at the page below it and the view at
+    /// the offset, which must be a multiple of `align_of::<T>()`.
+    pub fn offset(&mut self, offset: u64) -> &mut Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Maps this many bytes (default: the rest of the file). Required for
+    /// anonymous mappings and for descriptors that are not regular files.
+    pub fn len(&mut self, len: usize) -> &mut Self {
+        self.len = Some(len);
+        self
+    }
+
+    /// `MAP_PRIVATE` instead of `MAP_SHARED`: stores go to copy-on-write
+    /// pages of this mapping and never reach the file or other processes.
+    pub fn private(&mut self, private: bool) -> &mut Self {
+        self.private = private;
+        self
+    }
+
+    /// Pre-faults the pages at map time: `MAP_POPULATE` on Linux (errors
+    /// are not reported: `madvise(MADV_POPULATE_WRITE)` is the checked
+    /// form), `MAP_PREFAULT_READ` on FreeBSD, and `madvise(MADV_WILLNEED)`
+    /// right after mapping on macOS, which has no pre-fault flag.
+    pub fn populate(&mut self, populate: bool) -> &mut Self {
+        self.populate = populate;
+        self
+    }
+
+    /// Asks for the mapping to be placed at `addr`. Only a hint: memseg
+    /// never passes `MAP_FIXED`, so an existing mapping is never replaced,
+    /// and the kernel may choose another address.
+    pub fn address_hint(&mut self, addr: usize) -> &mut Self {
+        self.hint = addr;
+        self
+    }
+
+    /// `mmap(2)` - maps `fd` with these options as a typed [`Mmap`].
+    ///
+    /// # Errors
+    /// `InvalidInput` (checked before `mmap`, arithmetic overflow included):
+    /// the offset is past the end of the file, offset + length is past the
+    /// end of the file, the length is smaller than a `T` or zero, the
+    /// offset is not a multiple of `T`'s alignment, `T` is zero-sized or
+    /// aligned above a page. The OS errors of `mmap(2)` (`EACCES`, `ENODEV`,
+    /// `ENOMEM`, ...).
+    ///
+    /// # Safety
+    /// As for [`Mmap::create`]: nothing else may change or truncate the
+    /// mapped part of the file while the mapping lives.
+    pub unsafe fn map<P: Protection>(&self, fd: impl AsFd, prot: P) -> io::Result<Mmap<T, P>> {
+        let _ = prot;
+        self.map_inner(Some(fd.as_fd()), P::FLAGS).map(Mmap::from_inner)
+    }
+
+    /// `mmap(2)` with `MAP_ANONYMOUS` - zeroed memory of [`len`](Self::len)
+    /// bytes, shared with children forked later unless
+    /// [`private`](Self::private).
+    ///
+    /// # Errors
+    /// `InvalidInput` without a length, with a non-zero offset, or for the
+    /// layout rules of [`map`](Self::map); `ENOMEM`.
+    pub fn map_anonymous<P: Protection>(&self, prot: P) -> io::Result<Mmap<T, P>> {
+        let _ = prot;
+        self.map_inner(None, P::FLAGS).map(Mmap::from_inner)
+    }
+
+    /// `mmap(2)` - maps `fd` as a [`SharedMmap`]: safe, because a
+    /// `SharedMmap` never hands out references to plain data that other
+    /// processes may change.
+    ///
+    /// # Errors
+    /// As [`map`](Self::map).
+    pub fn map_shared<P: Protection>(&self, fd: impl AsFd, prot: P) -> io::Result<SharedMmap<T, P>> {
+        let _ = prot;
+        self.map_inner(Some(fd.as_fd()), P::FLAGS).map(SharedMmap::from_inner)
+    }
+
+    /// Checks every rule, then maps.
+    pub(crate) fn map_inner(&self, fd: Option<BorrowedFd<'_>>, prot: ProtFlags) -> io::Result<MapInner> {
+        let (size, align) = (size_of::<T>(), align_of::<T>());
+        let page = raw::page_size();
+        if size == 0 {
+            return Err(invalid("mmap: the mapped type must not be zero-sized"));
+        }
+        if align > page {
+            return Err(invalid(format!(
+                "mmap: the mapped type's alignment ({}) is larger than a page ({})",
+                align, page
+            )));
+        }
+        if self.offset % align as u64 != 0 {
+            return Err(invalid(format!(
+                "mmap: offset {} is not a multiple of the mapped type's alignment ({})",
+                self.offset, align
+            )));
+        }
+        let mut flags = if self.private {
+            MapFlags::PRIVATE
+        } else {
+            MapFlags::SHARED
+        };
+        let len = match fd {
+            Some(fd) => file_window(fd, self.offset, self.len)?,
+            None => {
+                if self.offset != 0 {
+                    return Err(invalid("mmap: an anonymous mapping has no offset"));
+                }
+                flags |= MapFlags::ANONYMOUS;
+                self.len
+                    .ok_or_else(|| invalid("mmap: an anonymous mapping needs a length"))?
+            }
+        };
+        if len < size {
+            return Err(invalid(format!(
+                "mmap: the length ({} bytes) is smaller than the mapped type ({} bytes)",
+                len, size
+            )));
+        }
+        flags |= self.extra;
+        if self.populate {
+            #[cfg(memseg_linux)]
+            {
+                flags |= MapFlags::POPULATE;
+            }
+            #[cfg(memseg_freebsd)]
+            {
+                flags |= MapFlags::PREFAULT_READ;
+            }
+        }
+        let inner = MapInner::map(
+            self.hint,
+            len,
+            prot,
+            flags,
+            fd,
+            self.offset,
+            self.unmap_align.unwrap_or(page),
+        )?;
+        #[cfg(memseg_apple)]
+        if self.populate {
+            let (addr, len) = inner.page_range(0, inner.len())?;
+            // SAFETY: WILLNEED only starts read-ahead; it never changes what
+            // the pages contain. The range is inside our new mapping.
+            unsafe { raw::madvise(addr, len, raw::Advice::WILLNEED)? };
+        }
+        Ok(inner)
+    }
+}
