@@ -90,9 +90,9 @@ impl MapInner {
     }
 
     /// The page-aligned start of the whole mapping.
-    fn base(&self) -> *mut c_void {
+    fn base(&self) -> *mut u8 {
         // lead bytes before ptr belong to the same mapping (invariant).
-        self.ptr.as_ptr().wrapping_sub(self.lead) as *mut c_void
+        self.ptr.as_ptr().wrapping_sub(self.lead)
     }
 
     /// The length of the whole mapping, as passed to `munmap`.
@@ -144,7 +144,7 @@ impl Drop for MapInner {
         }
         // SAFETY: we own the whole mapping (invariant) and are being dropped,
         // so no reference into it outlives this call.
-        let result = unsafe { raw::munmap(self.base(), self.map_len()) };
+        let result = unsafe { raw::munmap(self.base() as *mut c_void, self.map_len()) };
         // munmap of a range we mapped can only fail on a bug in our own
         // arithmetic; there is nothing a caller could do about it in Drop, so
         // it is checked in debug builds and otherwise ignored (like memmap2).
