@@ -14,6 +14,7 @@ mod mmap;
 mod pod;
 mod prot;
 mod shared;
+mod shm;
 
 pub use file::MmapFile;
 pub use mmap::{Mmap, MmapOptions};
@@ -21,3 +22,4 @@ pub use pod::{AtomicPod, Pod};
 pub use prot::{Protection, ReadExec, ReadOnly, ReadWrite, Writable};
 pub use raw::MsyncFlags;
 pub use shared::SharedMmap;
+pub use shm::{shm_unlink, Shm, ShmName, ShmOptions, ToShmName};
