@@ -67,8 +67,16 @@ fn main() {
 /// or `None` if it cannot be read.
 fn rustc_minor() -> Option<u32> {
     let rustc = env::var_os("RUSTC")?;
-    let out = std::process::Command::new(rustc).arg("--version").output().ok()?;
+    let out = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()?;
     let text = String::from_utf8(out.stdout).ok()?;
     // "rustc 1.63.0 (4b91a6ea7 2022-08-08)"
-    text.split_whitespace().nth(1)?.split('.').nth(1)?.parse().ok()
+    text.split_whitespace()
+        .nth(1)?
+        .split('.')
+        .nth(1)?
+        .parse()
+        .ok()
 }

@@ -61,7 +61,15 @@ impl MmapFile {
         let inner = if len == 0 {
             MapInner::empty()
         } else {
-            MapInner::map(0, len, P::FLAGS, MapFlags::SHARED, Some(fd), 0, raw::page_size())?
+            MapInner::map(
+                0,
+                len,
+                P::FLAGS,
+                MapFlags::SHARED,
+                Some(fd),
+                0,
+                raw::page_size(),
+            )?
         };
         Ok(MmapFile {
             inner,

@@ -67,7 +67,14 @@ impl MapInner {
         // existing mapping or reference is affected; offset - lead is
         // page-aligned as mmap requires.
         let base = unsafe {
-            raw::mmap(hint as *mut c_void, map_len, prot, flags, fd, offset - lead as u64)?
+            raw::mmap(
+                hint as *mut c_void,
+                map_len,
+                prot,
+                flags,
+                fd,
+                offset - lead as u64,
+            )?
         };
         // SAFETY: lead < page <= map_len, so base + lead is inside the mapping.
         let ptr = unsafe { NonNull::new_unchecked((base.as_ptr() as *mut u8).add(lead)) };
@@ -118,10 +125,7 @@ impl MapInner {
         let start = (self.lead + offset) / page * page;
         // Rounding up stays inside the mapping: map_len is a page multiple.
         let stop = round_up(self.lead + end, page).unwrap_or(usize::MAX);
-        Ok((
-            self.base().wrapping_add(start) as *mut c_void,
-            stop - start,
-        ))
+        Ok((self.base().wrapping_add(start) as *mut c_void, stop - start))
     }
 
     /// `msync` over `offset .. offset + len` of the view.
@@ -172,7 +176,11 @@ pub(crate) fn metadata(fd: BorrowedFd<'_>) -> io::Result<Metadata> {
 /// the range must lie inside the file: a mapping past the end is a SIGBUS
 /// waiting to happen, so memseg never creates one. For other descriptors
 /// (devices) the size is unknown and `len` is required.
-pub(crate) fn file_window(fd: BorrowedFd<'_>, offset: u64, len: Option<usize>) -> io::Result<usize> {
+pub(crate) fn file_window(
+    fd: BorrowedFd<'_>,
+    offset: u64,
+    len: Option<usize>,
+) -> io::Result<usize> {
     let meta = metadata(fd)?;
     if !meta.is_file() {
         return len.ok_or_else(|| {

@@ -405,7 +405,8 @@ impl<T> MmapOptions<T> {
     /// mapped part of the file while the mapping lives.
     pub unsafe fn map<P: Protection>(&self, fd: impl AsFd, prot: P) -> io::Result<Mmap<T, P>> {
         let _ = prot;
-        self.map_inner(Some(fd.as_fd()), P::FLAGS).map(Mmap::from_inner)
+        self.map_inner(Some(fd.as_fd()), P::FLAGS)
+            .map(Mmap::from_inner)
     }
 
     /// `mmap(2)` with `MAP_ANONYMOUS` - zeroed memory of [`len`](Self::len)
@@ -426,13 +427,22 @@ impl<T> MmapOptions<T> {
     ///
     /// # Errors
     /// As [`map`](Self::map).
-    pub fn map_shared<P: Protection>(&self, fd: impl AsFd, prot: P) -> io::Result<SharedMmap<T, P>> {
+    pub fn map_shared<P: Protection>(
+        &self,
+        fd: impl AsFd,
+        prot: P,
+    ) -> io::Result<SharedMmap<T, P>> {
         let _ = prot;
-        self.map_inner(Some(fd.as_fd()), P::FLAGS).map(SharedMmap::from_inner)
+        self.map_inner(Some(fd.as_fd()), P::FLAGS)
+            .map(SharedMmap::from_inner)
     }
 
     /// Checks every rule, then maps.
-    pub(crate) fn map_inner(&self, fd: Option<BorrowedFd<'_>>, prot: ProtFlags) -> io::Result<MapInner> {
+    pub(crate) fn map_inner(
+        &self,
+        fd: Option<BorrowedFd<'_>>,
+        prot: ProtFlags,
+    ) -> io::Result<MapInner> {
         let (size, align) = (size_of::<T>(), align_of::<T>());
         let page = raw::page_size();
         if size == 0 {

@@ -107,7 +107,9 @@ impl MapFlags {
         if log2 > sys::MAP_HUGE_MASK as u32 {
             return None;
         }
-        Some(Self(sys::MAP_HUGETLB | ((log2 as c_int) << sys::MAP_HUGE_SHIFT)))
+        Some(Self(
+            sys::MAP_HUGETLB | ((log2 as c_int) << sys::MAP_HUGE_SHIFT),
+        ))
     }
 }
 
@@ -553,7 +555,9 @@ const MODE_MASK: u32 = 0o7777;
 /// - [`shm_open(3)`](https://man7.org/linux/man-pages/man3/shm_open.3.html)
 pub fn shm_open(name: &CStr, oflag: OFlags, mode: u32) -> io::Result<OwnedFd> {
     if mode & !MODE_MASK != 0 {
-        return Err(invalid("shm_open: mode must be permission bits only (at most 0o7777)"));
+        return Err(invalid(
+            "shm_open: mode must be permission bits only (at most 0o7777)",
+        ));
     }
     #[cfg(memseg_apple)]
     // SAFETY: name is a valid NUL-terminated string for the duration of the
@@ -665,7 +669,11 @@ pub fn get_seals(fd: BorrowedFd<'_>) -> io::Result<SealFlags> {
 pub fn posix_fallocate(fd: BorrowedFd<'_>, offset: u64, len: u64) -> io::Result<()> {
     let (offset, len) = match (i64::try_from(offset), i64::try_from(len)) {
         (Ok(o), Ok(l)) => (o, l),
-        _ => return Err(invalid("posix_fallocate: offset and len must not exceed i64::MAX")),
+        _ => {
+            return Err(invalid(
+                "posix_fallocate: offset and len must not exceed i64::MAX",
+            ))
+        }
     };
     loop {
         // SAFETY: posix_fallocate takes plain integers and touches no memory.

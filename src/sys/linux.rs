@@ -122,13 +122,21 @@ mod mman_arch {
 pub use mman_arch::*;
 
 /// arm, aarch64 and powerpc move `O_NOFOLLOW` (their `asm/fcntl.h`).
-#[cfg(any(target_arch = "arm", target_arch = "aarch64", target_arch = "powerpc64"))]
+#[cfg(any(
+    target_arch = "arm",
+    target_arch = "aarch64",
+    target_arch = "powerpc64"
+))]
 mod fcntl_arch {
     constants! { FCNTL_ARCH:
         O_NOFOLLOW: c_int = 0x8000;
     }
 }
-#[cfg(not(any(target_arch = "arm", target_arch = "aarch64", target_arch = "powerpc64")))]
+#[cfg(not(any(
+    target_arch = "arm",
+    target_arch = "aarch64",
+    target_arch = "powerpc64"
+)))]
 mod fcntl_arch {
     constants! { FCNTL_ARCH:
         O_NOFOLLOW: c_int = 0x20000;

@@ -106,10 +106,16 @@ pub use platform::*;
 
 /// Every constant declared for this target.
 pub fn constants() -> Vec<Const> {
-    platform::TABLES.iter().flat_map(|t| t.iter().copied()).collect()
+    platform::TABLES
+        .iter()
+        .flat_map(|t| t.iter().copied())
+        .collect()
 }
 
 /// Every function declared for this target.
 pub fn functions() -> Vec<Func> {
-    platform::FUNCTION_TABLES.iter().flat_map(|t| t.iter().copied()).collect()
+    platform::FUNCTION_TABLES
+        .iter()
+        .flat_map(|t| t.iter().copied())
+        .collect()
 }
