@@ -1,0 +1,93 @@
+//! Helpers shared by the integration tests: re-running the test binary as a
+//! child process, and counting descriptors and mappings.
+#![allow(dead_code)]
+
+use std::env;
+use std::process::{Command, Output};
+
+/// The environment variable that tells a re-run test binary which role to play.
+pub const ROLE: &str = "MEMSEG_TEST_ROLE";
+
+/// Whether this process is the child playing `role`.
+pub fn is_child(role: &str) -> bool {
+    env::var(ROLE).map_or(false, |r| r == role)
+}
+
+/// Re-runs this test binary, running only `test` with `ROLE=role` and the
+/// extra environment, and returns its output.
+pub fn run_child(test: &str, role: &str, envs: &[(&str, String)]) -> Output {
+    let exe = env::current_exe().expect("current_exe");
+    let mut cmd = Command::new(exe);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(ROLE, role);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("spawn child test process")
+}
+
+/// Panics with the child's output unless it exited successfully after
+/// running exactly one test (a misspelt `--exact` name would otherwise run
+/// nothing and "succeed").
+pub fn assert_child_ok(out: &Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "child failed: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The number of open descriptors of this process.
+pub fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .count()
+}
+
+/// The number of mappings of this process.
+pub fn map_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("/proc/self/maps")
+        .lines()
+        .count()
+}
+
+/// Whether some mapping of this process starts at `addr`.
+pub fn is_mapped(addr: usize) -> bool {
+    let prefix = format!("{:x}-", addr);
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("/proc/self/maps")
+        .lines()
+        .any(|l| l.starts_with(&prefix) || l.starts_with(&format!("{:08x}-", addr)))
+}
+
+/// A unique name for a file or segment of this test run.
+pub fn unique(tag: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "memseg-test-{}-{}-{}",
+        tag,
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A new file in the temp dir holding `data`, opened read-write; the path
+/// is removed right away (the descriptor keeps the file alive).
+pub fn temp_file(data: &[u8]) -> std::fs::File {
+    use std::io::Write;
+    let path = env::temp_dir().join(unique("file"));
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .expect("create temp file");
+    std::fs::remove_file(&path).expect("unlink temp file");
+    f.write_all(data).expect("write temp file");
+    f
+}
