@@ -23,3 +23,8 @@ pub use prot::{Protection, ReadExec, ReadOnly, ReadWrite, Writable};
 pub use raw::MsyncFlags;
 pub use shared::SharedMmap;
 pub use shm::{shm_unlink, Shm, ShmName, ShmOptions, ToShmName};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
