@@ -17,7 +17,9 @@ set -u
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here/tests/parity" || exit 1
-export CARGO_TARGET_DIR="$here/tests/parity/target"
+# One target dir for every target, outside tests/ so that build artefacts
+# never show up in .ci/run's source greps (memseg's own /target is ignored).
+export CARGO_TARGET_DIR="$here/target/parity"
 log_dir="$CARGO_TARGET_DIR/parity-logs"
 mkdir -p "$log_dir"
 
