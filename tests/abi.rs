@@ -29,6 +29,15 @@
 //!   skipping it.
 //!
 //! Run `cargo test --test abi -- --nocapture` to see what was compared.
+//! Another target's headers, under qemu (Debian's `gcc-aarch64-linux-gnu`):
+//!
+//! ```text
+//! CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+//! CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
+//! MEMSEG_ABI_CC=aarch64-linux-gnu-gcc \
+//! MEMSEG_ABI_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
+//! cargo test --target aarch64-unknown-linux-gnu --test abi -- --nocapture
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::env;
@@ -178,14 +187,17 @@ fn c_program(
 #  include <sys/syscall.h>
 #endif
 
-/* Which constants the C library's headers define as macros. */
+/* Which constants the C library's headers define as macros, and their
+   values as the C library defines them (captured before any kernel header
+   can redefine the macro). */
 "#,
     );
     for k in consts {
         let _ = write!(
             c,
-            "#ifdef {0}\n#  define MEMSEG_LIBC_{0} 1\n#else\n#  define MEMSEG_LIBC_{0} 0\n\
-             #  define MEMSEG_NEED_UAPI 1\n#endif\n",
+            "#ifdef {0}\n#  define MEMSEG_LIBC_{0} 1\n\
+             static const long long memseg_libc_{0} = (long long)({0});\n\
+             #else\n#  define MEMSEG_LIBC_{0} 0\n#  define MEMSEG_NEED_UAPI 1\n#endif\n",
             k.name
         );
     }
@@ -194,7 +206,9 @@ fn c_program(
 /* On Linux, a constant the C library's headers lack (glibc has no
    MFD_HUGE_SHIFT, musl 1.2.3 no MADV_POPULATE_READ) is taken from the
    kernel's uapi headers, which define the ABI; main() says which. An
-   enumerator (not a macro) that the C library declares compiles too. */
+   enumerator (not a macro) that the C library declares compiles too.
+   Kernel headers may redefine a libc macro; the value compared is still
+   the one captured above. */
 #if defined(MEMSEG_NEED_UAPI) && defined(__linux__) && defined(__has_include)
 #  if __has_include(<linux/mman.h>)
 #    include <linux/mman.h>
@@ -248,10 +262,15 @@ int main(void) {
 "#,
     );
     for k in consts {
-        let _ = writeln!(
+        let _ = write!(
             c,
-            "    printf(\"const {0} %lld %s\\n\", (long long)({0}), \
-             MEMSEG_LIBC_{0} ? \"libc\" : MEMSEG_MACRO_{0} ? \"uapi\" : \"libc-enum\");",
+            "#if MEMSEG_LIBC_{0}\n\
+             \x20   printf(\"const {0} %lld libc\\n\", memseg_libc_{0});\n\
+             #elif MEMSEG_MACRO_{0}\n\
+             \x20   printf(\"const {0} %lld uapi\\n\", (long long)({0}));\n\
+             #else\n\
+             \x20   printf(\"const {0} %lld libc-enum\\n\", (long long)({0}));\n\
+             #endif\n",
             k.name
         );
     }
