@@ -55,8 +55,9 @@ fn main() {
         println!("cargo:rustc-link-lib=rt");
         if width == "32" {
             // 32-bit glibc: off_t is 32 bits unless the *64 symbols are used.
-            // src/sys links mmap64/posix_fallocate64 under this cfg so that
-            // offsets past 2 GiB work. musl's off_t is always 64-bit and musl
+            // src/sys links mmap64/posix_fallocate64/fcntl64 under this cfg
+            // (as glibc's headers do with _FILE_OFFSET_BITS=64; fcntl64 needs
+            // glibc 2.28+) so that offsets past 2 GiB work. musl's off_t is always 64-bit and musl
             // 1.2.4 removed the *64 names, so this is glibc-only.
             println!("cargo:rustc-cfg=memseg_lfs64");
         }

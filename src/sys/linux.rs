@@ -174,7 +174,10 @@ functions! { FUNCTIONS:
     fn mremap(addr: *mut c_void, old_len: size_t, new_len: size_t, flags: c_int; ...) -> *mut c_void;
     fn shm_open(name: *const c_char, oflag: c_int, mode: mode_t) -> c_int;
     fn shm_unlink(name: *const c_char) -> c_int;
-    fn fcntl(fd: c_int, cmd: c_int; ...) -> c_int;
+    // 32-bit glibc's <fcntl.h> binds fcntl to fcntl64 under
+    // _FILE_OFFSET_BITS=64 (glibc 2.28+); memseg follows the headers so the
+    // struct-flock commands would also be the 64-bit ones.
+    [memseg_lfs64] fn fcntl(fd: c_int, cmd: c_int; ...) -> c_int;
     [memseg_lfs64] fn posix_fallocate(fd: c_int, offset: off_t, len: off_t) -> c_int;
     fn sysconf(name: c_int) -> c_long;
     fn syscall(number: c_long; ...) -> c_long;
