@@ -301,7 +301,7 @@ fn populate_and_address_hint_still_map() {
     let map = unsafe {
         Mmap::<u8>::options()
             .populate(true)
-            .address_hint(0x7000_0000_0000)
+            .address_hint(0x4000_0000)
             .map(&f, ReadOnly)
             .unwrap()
     };
