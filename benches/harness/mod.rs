@@ -139,7 +139,7 @@ fn env_size(var: &str, default: usize) -> usize {
     match env_value(var) {
         None => default,
         Some(v) => match parse_size(&v) {
-            Some(n) if n >= 4096 && n % 4096 == 0 => n,
+            Some(n) if n >= 4096 && n & 4095 == 0 => n,
             _ => {
                 eprintln!(
                     "error: {}={:?} is not a size of whole 4 KiB pages (examples: 1g, 256m, 65536)",
@@ -167,11 +167,12 @@ pub fn parse_size(s: &str) -> Option<usize> {
 
 /// The short label of a size used in benchmark names: `4k`, `64m`, `1g`.
 pub fn size_label(n: usize) -> String {
-    if n != 0 && n % (1 << 30) == 0 {
+    let whole = |unit: usize| n != 0 && n & (unit - 1) == 0;
+    if whole(1 << 30) {
         format!("{}g", n >> 30)
-    } else if n != 0 && n % (1 << 20) == 0 {
+    } else if whole(1 << 20) {
         format!("{}m", n >> 20)
-    } else if n != 0 && n % (1 << 10) == 0 {
+    } else if whole(1 << 10) {
         format!("{}k", n >> 10)
     } else {
         format!("{}b", n)
@@ -504,7 +505,7 @@ impl<'h> Group<'h> {
                 None => return,
             };
             let r = den_m.summary.median / m.summary.median;
-            if best.map_or(true, |(_, b)| r > b) {
+            if !matches!(best, Some((_, b)) if b >= r) {
                 best = Some((num, r));
             }
         }
@@ -613,8 +614,8 @@ impl Args {
                 "--skip" => a.skip.extend(args.next()),
                 // Options that take a value as the next argument.
                 "--test-threads" | "--format" | "--color" | "--logfile" | "--shuffle-seed"
-                | "-Z" | "--report-time"
-                    if !args.peek().map_or(true, |v| v.starts_with('-')) =>
+                | "-Z"
+                    if matches!(args.peek(), Some(v) if !v.starts_with('-')) =>
                 {
                     args.next();
                 }
@@ -935,7 +936,9 @@ impl TempDir {
             process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        fs::create_dir(&path)?;
+        fs::create_dir(&path).map_err(|e| {
+            io::Error::new(e.kind(), format!("creating {}: {}", path.display(), e))
+        })?;
         Ok(TempDir { path })
     }
 

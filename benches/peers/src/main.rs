@@ -1,0 +1,260 @@
+//! memseg against memmap2, side by side in one process: cases 1-3 of
+//! `benches/throughput.rs` (mapping a 4 KiB file, summing a page-cached
+//! file through a mapping, first-touching anonymous memory), each mode run
+//! on both crates round-robin, with a `memseg/memmap2` throughput ratio per
+//! mode.
+//!
+//! `cargo run --release --manifest-path benches/peers/Cargo.toml` measures
+//! (the same environment variables as `cargo bench`); add `-- --test` to run
+//! each benchmark once, small. The output is libtest's bench format.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+#[path = "../../harness/mod.rs"]
+mod harness;
+
+use harness::{
+    bench, check_sum, group, pattern, pattern_sum, size_label, sum_bytes, timed, touch_read,
+    touch_write, Config, GroupSpec, Harness, TempDir,
+};
+use std::ffi::c_void;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::process;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let harness = Harness::from_env(true);
+    let cfg = harness.config().clone();
+    let groups = vec![map_file_4k(), read_seq(&cfg), fault_anon(&cfg)];
+    process::exit(harness.run(groups));
+}
+
+/// How a mapping is made in a mode: plain, pre-faulted, or with
+/// transparent huge pages asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    Plain,
+    Populate,
+    HugePage,
+}
+
+/// The modes, as (memseg bench, memmap2 bench, how).
+const MODES: [(&str, &str, How); 3] = [
+    ("memseg", "memmap2", How::Plain),
+    ("memseg_populate", "memmap2_populate", How::Populate),
+    ("memseg_hugepage", "memmap2_hugepage", How::HugePage),
+];
+const NAMES: [&str; 6] = [
+    "memseg",
+    "memmap2",
+    "memseg_populate",
+    "memmap2_populate",
+    "memseg_hugepage",
+    "memmap2_hugepage",
+];
+
+/// `madvise(MADV_HUGEPAGE)` over a memseg mapping. memseg's own `advise`
+/// is not released yet, so this goes through `memseg::raw`.
+#[cfg(target_os = "linux")]
+fn memseg_hugepage(ptr: *const u8, len: usize) -> io::Result<()> {
+    // SAFETY: HUGEPAGE changes only the page size the kernel backs the range
+    // with, never what it reads as; the caller passes exactly a mapping it
+    // owns (page-aligned start).
+    unsafe { memseg::raw::madvise(ptr as *mut c_void, len, memseg::raw::Advice::HUGEPAGE) }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn memseg_hugepage(_: *const u8, _: usize) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no transparent huge pages",
+    ))
+}
+
+#[cfg(target_os = "linux")]
+fn memmap2_hugepage(advise: impl FnOnce(memmap2::Advice) -> io::Result<()>) -> io::Result<()> {
+    advise(memmap2::Advice::HugePage)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn memmap2_hugepage(_: impl FnOnce(memmap2::Advice) -> io::Result<()>) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no transparent huge pages",
+    ))
+}
+
+fn ratios(g: &mut harness::Group<'_>) {
+    for (ours, theirs, _) in MODES {
+        g.ratio(&[ours], theirs, None);
+    }
+}
+
+/// Case 1: map a 4 KiB file, read a byte of each page, unmap.
+fn map_file_4k() -> GroupSpec<'static> {
+    group("map/file_4k", &["memseg", "memmap2"], |g| {
+        let dir = TempDir::new("peers-map")?;
+        let file = dir.file("4k", 4096)?;
+        let page = memseg::raw::page_size();
+        let want = touch_read(&pattern(0, 4096), page);
+        g.measure(vec![
+            bench("memseg", 4096, |iters| {
+                timed(iters, || {
+                    // SAFETY: the file is private to this benchmark; nothing
+                    // changes or truncates it while it is mapped.
+                    let map = unsafe { memseg::MmapFile::create(&file, memseg::ReadOnly)? };
+                    check_sum(touch_read(map.buffer(), page), want)
+                })
+            }),
+            bench("memmap2", 4096, |iters| {
+                timed(iters, || {
+                    // SAFETY: as above.
+                    let map = unsafe { memmap2::Mmap::map(&file)? };
+                    check_sum(touch_read(&map, page), want)
+                })
+            }),
+        ]);
+        g.ratio(&["memseg"], "memmap2", None);
+        Ok(())
+    })
+}
+
+/// Case 2: sum every byte of a page-cached file through a mapping. The
+/// timed region is map + advise + sum; `munmap` is not timed.
+fn read_seq(cfg: &Config) -> GroupSpec<'static> {
+    let len = cfg.big_bytes();
+    group(
+        format!("read/seq_{}", size_label(cfg.big)),
+        &NAMES,
+        move |g| {
+            let dir = TempDir::new("peers-read")?;
+            let mut file = dir.file("big", len)?;
+            file.sync_all()?;
+            let want = pattern_sum(len);
+            // Page-cache it before anything is timed.
+            file.seek(SeekFrom::Start(0))?;
+            let mut sink = Vec::with_capacity(len);
+            file.read_to_end(&mut sink)?;
+            check_sum(sum_bytes(&sink), want)?;
+            drop(sink);
+            let ours = |how: How| {
+                let file = &file;
+                move |iters: u64| {
+                    let mut total = Duration::from_secs(0);
+                    for _ in 0..iters {
+                        let start = Instant::now();
+                        // SAFETY: the file is private to this benchmark.
+                        let map = unsafe {
+                            memseg::Mmap::<u8>::options()
+                                .populate(how == How::Populate)
+                                .map(file, memseg::ReadOnly)?
+                        };
+                        if how == How::HugePage {
+                            memseg_hugepage(map.as_ptr(), map.len())?;
+                        }
+                        let sum = sum_bytes(map.as_slice());
+                        total += start.elapsed();
+                        drop(map);
+                        check_sum(sum, want)?;
+                    }
+                    Ok(total)
+                }
+            };
+            let theirs = |how: How| {
+                let file: &File = &file;
+                move |iters: u64| {
+                    let mut total = Duration::from_secs(0);
+                    for _ in 0..iters {
+                        let start = Instant::now();
+                        let mut options = memmap2::MmapOptions::new();
+                        if how == How::Populate {
+                            options.populate();
+                        }
+                        // SAFETY: the file is private to this benchmark.
+                        let map = unsafe { options.map(file)? };
+                        if how == How::HugePage {
+                            memmap2_hugepage(|a| map.advise(a))?;
+                        }
+                        let sum = sum_bytes(&map);
+                        total += start.elapsed();
+                        drop(map);
+                        check_sum(sum, want)?;
+                    }
+                    Ok(total)
+                }
+            };
+            let mut benches = Vec::new();
+            for (a, b, how) in MODES {
+                benches.push(bench(a, len as u64, ours(how)));
+                benches.push(bench(b, len as u64, theirs(how)));
+            }
+            g.measure(benches);
+            ratios(g);
+            Ok(())
+        },
+    )
+}
+
+/// Case 3: first touch (one store per page) of a fresh anonymous private
+/// mapping; map + advise + touch are timed, `munmap` is not.
+fn fault_anon(cfg: &Config) -> GroupSpec<'static> {
+    let len = cfg.big_bytes();
+    group(
+        format!("fault/anon_{}", size_label(cfg.big)),
+        &NAMES,
+        move |g| {
+            let page = memseg::raw::page_size();
+            let ours = |how: How| {
+                move |iters: u64| {
+                    let mut total = Duration::from_secs(0);
+                    for _ in 0..iters {
+                        let start = Instant::now();
+                        let mut map = memseg::Mmap::<u8>::options()
+                            .len(len)
+                            .private(true)
+                            .populate(how == How::Populate)
+                            .map_anonymous(memseg::ReadWrite)?;
+                        if how == How::HugePage {
+                            memseg_hugepage(map.as_ptr(), len)?;
+                        }
+                        touch_write(map.as_mut_slice(), page);
+                        total += start.elapsed();
+                        drop(map);
+                    }
+                    Ok(total)
+                }
+            };
+            let theirs = |how: How| {
+                move |iters: u64| {
+                    let mut total = Duration::from_secs(0);
+                    for _ in 0..iters {
+                        let start = Instant::now();
+                        let mut options = memmap2::MmapOptions::new();
+                        options.len(len);
+                        if how == How::Populate {
+                            options.populate();
+                        }
+                        let mut map = options.map_anon()?;
+                        if how == How::HugePage {
+                            memmap2_hugepage(|a| map.advise(a))?;
+                        }
+                        touch_write(&mut map, page);
+                        total += start.elapsed();
+                        drop(map);
+                    }
+                    Ok(total)
+                }
+            };
+            let mut benches = Vec::new();
+            for (a, b, how) in MODES {
+                benches.push(bench(a, len as u64, ours(how)));
+                benches.push(bench(b, len as u64, theirs(how)));
+            }
+            g.measure(benches);
+            ratios(g);
+            Ok(())
+        },
+    )
+}
