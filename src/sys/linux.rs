@@ -11,16 +11,8 @@ use super::{c_char, c_int, c_long, c_void, off_t, size_t};
 /// C `mode_t`.
 pub type mode_t = u32;
 
-constants! { COMMON:
-    PROT_NONE: c_int = 0;
-    PROT_READ: c_int = 1;
-    PROT_WRITE: c_int = 2;
-    PROT_EXEC: c_int = 4;
-
-    MAP_SHARED: c_int = 0x01;
-    MAP_PRIVATE: c_int = 0x02;
+constants! { PLATFORM:
     MAP_SHARED_VALIDATE: c_int = 0x03;
-    MAP_FIXED: c_int = 0x10;
     MAP_ANONYMOUS: c_int = 0x20;
     MAP_POPULATE: c_int = 0x8000;
     MAP_NONBLOCK: c_int = 0x10000;
@@ -31,15 +23,8 @@ constants! { COMMON:
     MAP_HUGE_SHIFT: c_int = 26;
     MAP_HUGE_MASK: c_int = 0x3f;
 
-    MS_ASYNC: c_int = 1;
-    MS_INVALIDATE: c_int = 2;
     MS_SYNC: c_int = 4;
 
-    MADV_NORMAL: c_int = 0;
-    MADV_RANDOM: c_int = 1;
-    MADV_SEQUENTIAL: c_int = 2;
-    MADV_WILLNEED: c_int = 3;
-    MADV_DONTNEED: c_int = 4;
     MADV_FREE: c_int = 8;
     MADV_REMOVE: c_int = 9;
     MADV_DONTFORK: c_int = 10;
@@ -60,9 +45,6 @@ constants! { COMMON:
     MREMAP_MAYMOVE: c_int = 1;
     MREMAP_FIXED: c_int = 2;
 
-    O_RDONLY: c_int = 0;
-    O_WRONLY: c_int = 1;
-    O_RDWR: c_int = 2;
     O_CREAT: c_int = 0x40;
     O_EXCL: c_int = 0x80;
     O_TRUNC: c_int = 0x200;
@@ -83,21 +65,7 @@ constants! { COMMON:
 
     _SC_PAGESIZE: c_int = 30;
 
-    EPERM: c_int = 1;
-    ENOENT: c_int = 2;
-    EINTR: c_int = 4;
-    EBADF: c_int = 9;
     EAGAIN: c_int = 11;
-    ENOMEM: c_int = 12;
-    EACCES: c_int = 13;
-    EFAULT: c_int = 14;
-    EBUSY: c_int = 16;
-    EEXIST: c_int = 17;
-    ENODEV: c_int = 19;
-    EINVAL: c_int = 22;
-    ETXTBSY: c_int = 26;
-    EFBIG: c_int = 27;
-    ENOSPC: c_int = 28;
     ENAMETOOLONG: c_int = 36;
     ENOSYS: c_int = 38;
     EOVERFLOW: c_int = 75;
@@ -163,27 +131,14 @@ mod syscall_arch {
 }
 pub use syscall_arch::*;
 
-functions! { FUNCTIONS:
-    [memseg_lfs64] fn mmap(addr: *mut c_void, len: size_t, prot: c_int, flags: c_int, fd: c_int, offset: off_t) -> *mut c_void;
-    fn munmap(addr: *mut c_void, len: size_t) -> c_int;
-    fn msync(addr: *mut c_void, len: size_t, flags: c_int) -> c_int;
-    fn madvise(addr: *mut c_void, len: size_t, advice: c_int) -> c_int;
-    fn mprotect(addr: *mut c_void, len: size_t, prot: c_int) -> c_int;
-    fn mlock(addr: *const c_void, len: size_t) -> c_int;
-    fn munlock(addr: *const c_void, len: size_t) -> c_int;
+functions! { PLATFORM_FUNCTIONS:
     fn mremap(addr: *mut c_void, old_len: size_t, new_len: size_t, flags: c_int; ...) -> *mut c_void;
     fn shm_open(name: *const c_char, oflag: c_int, mode: mode_t) -> c_int;
-    fn shm_unlink(name: *const c_char) -> c_int;
-    // 32-bit glibc's <fcntl.h> binds fcntl to fcntl64 under
-    // _FILE_OFFSET_BITS=64 (glibc 2.28+); memseg follows the headers so the
-    // struct-flock commands would also be the 64-bit ones.
-    [memseg_lfs64] fn fcntl(fd: c_int, cmd: c_int; ...) -> c_int;
     [memseg_lfs64] fn posix_fallocate(fd: c_int, offset: off_t, len: off_t) -> c_int;
-    fn sysconf(name: c_int) -> c_long;
     fn syscall(number: c_long; ...) -> c_long;
 }
 
 /// Every constant table of this platform.
-pub const TABLES: &[&[super::Const]] = &[COMMON, MMAN_ARCH, FCNTL_ARCH, SYSCALL_ARCH];
+pub const TABLES: &[&[super::Const]] = &[PLATFORM, MMAN_ARCH, FCNTL_ARCH, SYSCALL_ARCH];
 /// Every function table of this platform.
-pub const FUNCTION_TABLES: &[&[super::Func]] = &[FUNCTIONS];
+pub const FUNCTION_TABLES: &[&[super::Func]] = &[PLATFORM_FUNCTIONS];

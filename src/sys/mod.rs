@@ -6,7 +6,9 @@
 //! and with the `libc` crate. It is not part of memseg's stable API; use the
 //! safe façade or [`crate::raw`] instead.
 //!
-//! Layout (the errno crate's pattern): one file per C platform, chosen by the
+//! Layout (the errno crate's pattern): `common.rs` holds what is the same on
+//! every supported platform (POSIX fixes it and all three agree); one file
+//! per C platform holds the rest, chosen by the
 //! `memseg_*` cfg that `build.rs` sets; a target that build.rs does not
 //! classify gets `unsupported.rs`, which is one `compile_error!`. Inside a
 //! platform file a constant is split by architecture only where the headers
@@ -102,20 +104,35 @@ macro_rules! functions {
 )]
 mod platform;
 
+#[cfg(not(memseg_unsupported))]
+mod common;
+
+#[cfg(not(memseg_unsupported))]
+pub use common::*;
 pub use platform::*;
+
+/// The tables that are the same on every platform.
+#[cfg(not(memseg_unsupported))]
+const COMMON_TABLES: (&[&[Const]], &[&[Func]]) = (&[common::COMMON], &[common::FUNCTIONS]);
+#[cfg(memseg_unsupported)]
+const COMMON_TABLES: (&[&[Const]], &[&[Func]]) = (&[], &[]);
 
 /// Every constant declared for this target.
 pub fn constants() -> Vec<Const> {
-    platform::TABLES
+    COMMON_TABLES
+        .0
         .iter()
+        .chain(platform::TABLES)
         .flat_map(|t| t.iter().copied())
         .collect()
 }
 
 /// Every function declared for this target.
 pub fn functions() -> Vec<Func> {
-    platform::FUNCTION_TABLES
+    COMMON_TABLES
+        .1
         .iter()
+        .chain(platform::FUNCTION_TABLES)
         .flat_map(|t| t.iter().copied())
         .collect()
 }
