@@ -1,8 +1,8 @@
 //! `MmapFile<P>`: the whole file, mapped as bytes - the seed's `x::mmapfile`.
 
-use crate::inner::{file_window, MapInner};
+use crate::inner::{file_granule, file_window, MapInner};
 use crate::prot::{Protection, ReadWrite, Writable};
-use crate::raw::{self, MapFlags, MsyncFlags};
+use crate::raw::{MapFlags, MsyncFlags};
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
@@ -28,7 +28,7 @@ use std::os::unix::io::AsFd;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct MmapFile<P = ReadWrite> {
-    inner: MapInner,
+    pub(crate) inner: MapInner,
     _marker: PhantomData<P>,
 }
 
@@ -57,24 +57,30 @@ impl MmapFile {
     pub unsafe fn create<P: Protection>(fd: impl AsFd, prot: P) -> io::Result<MmapFile<P>> {
         let _ = prot;
         let fd = fd.as_fd();
-        let len = file_window(fd, 0, None)?;
+        let (len, meta) = file_window(fd, 0, None)?;
         let inner = if len == 0 {
-            MapInner::empty()
+            MapInner::empty_file(&meta)
         } else {
             MapInner::map(
                 0,
                 len,
                 P::FLAGS,
                 MapFlags::SHARED,
-                Some(fd),
+                Some((fd, &meta)),
                 0,
-                raw::page_size(),
+                file_granule(&meta),
             )?
         };
-        Ok(MmapFile {
+        Ok(MmapFile::from_inner(inner))
+    }
+}
+
+impl<P: Protection> MmapFile<P> {
+    pub(crate) fn from_inner(inner: MapInner) -> Self {
+        MmapFile {
             inner,
             _marker: PhantomData,
-        })
+        }
     }
 }
 

@@ -8,20 +8,34 @@ pub mod sys;
 
 pub mod raw;
 
+mod advice;
 mod file;
+#[cfg(memseg_linux)]
+mod huge;
 mod inner;
+#[cfg(any(memseg_linux, memseg_freebsd))]
+mod memfd;
 mod mmap;
 mod pod;
 mod prot;
 mod shared;
+mod toolbox;
 mod shm;
 
+pub use advice::{Advice, UncheckedAdvice};
 pub use file::MmapFile;
+#[cfg(memseg_linux)]
+pub use huge::HugePageSize;
+#[cfg(any(memseg_linux, memseg_freebsd))]
+pub use memfd::{Memfd, MemfdOptions};
+#[cfg(any(memseg_linux, memseg_freebsd))]
+pub use raw::{MemfdFlags, SealFlags};
 pub use mmap::{Mmap, MmapOptions};
 pub use pod::{AtomicPod, Pod};
 pub use prot::{Protection, ReadExec, ReadOnly, ReadWrite, Writable};
 pub use raw::MsyncFlags;
 pub use shared::SharedMmap;
+pub use toolbox::{ProtectError, Remap};
 pub use shm::{shm_unlink, Shm, ShmName, ShmOptions, ToShmName};
 
 /// The README's examples, compiled and run as doc tests.

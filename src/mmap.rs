@@ -1,7 +1,9 @@
 //! `Mmap<T, P>`: a typed mapping of a file, a shared-memory segment or
 //! anonymous memory, and `MmapOptions`, its builder.
 
-use crate::inner::{file_window, MapInner};
+#[cfg(memseg_linux)]
+use crate::huge::HugePageSize;
+use crate::inner::{file_granule, file_window, MapInner};
 use crate::pod::{AtomicPod, Pod};
 use crate::prot::{Protection, ReadWrite, Writable};
 use crate::raw::{self, invalid, MapFlags, MsyncFlags, ProtFlags};
@@ -39,7 +41,7 @@ use std::os::unix::io::{AsFd, BorrowedFd};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Mmap<T, P = ReadWrite> {
-    inner: MapInner,
+    pub(crate) inner: MapInner,
     _marker: PhantomData<(T, P)>,
 }
 
@@ -70,9 +72,11 @@ impl<T> Mmap<T> {
     /// longer), nothing else may change or truncate the mapped part of the
     /// file: not another process, not another mapping or descriptor in this
     /// process. A change would break the aliasing rules of `&T`/`&mut T`; a
-    /// truncation makes touching the lost pages raise SIGBUS. If that cannot
-    /// be promised, use [`SharedMmap::create`] (safe, no references) or a
-    /// sealed memfd.
+    /// truncation makes touching the lost pages raise SIGBUS. The promise
+    /// covers whatever part of the file the mapping covers later, after
+    /// [`Mmap::remap_file`] or [`Shm::set_len_and_remap`](crate::Shm::set_len_and_remap).
+    /// If that cannot be promised, use [`SharedMmap::create`] (safe, no
+    /// references) or a sealed memfd ([`Mmap::from_sealed`], safe).
     ///
     /// # Examples
     /// ```
@@ -308,6 +312,12 @@ pub struct MmapOptions<T> {
     hint: usize,
     pub(crate) extra: MapFlags,
     pub(crate) unmap_align: Option<usize>,
+    #[cfg(memseg_linux)]
+    huge: Option<HugePageSize>,
+    #[cfg(memseg_linux)]
+    sync: bool,
+    #[cfg(any(memseg_linux, memseg_freebsd))]
+    exact: bool,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -326,7 +336,8 @@ impl<T> fmt::Debug for MmapOptions<T> {
             .field("populate", &self.populate)
             .field("hint", &self.hint)
             .field("extra", &self.extra)
-            .finish()
+            .field("unmap_align", &self.unmap_align)
+            .finish_non_exhaustive()
     }
 }
 
@@ -347,6 +358,12 @@ impl<T> MmapOptions<T> {
             hint: 0,
             extra: MapFlags::empty(),
             unmap_align: None,
+            #[cfg(memseg_linux)]
+            huge: None,
+            #[cfg(memseg_linux)]
+            sync: false,
+            #[cfg(any(memseg_linux, memseg_freebsd))]
+            exact: false,
             _marker: PhantomData,
         }
     }
@@ -390,6 +407,186 @@ impl<T> MmapOptions<T> {
         self
     }
 
+    /// Sets or clears `flag` in the extra `MAP_*` flags.
+    fn flag(&mut self, flag: MapFlags, on: bool) -> &mut Self {
+        self.extra = if on {
+            self.extra.union(flag)
+        } else {
+            self.extra.difference(flag)
+        };
+        self
+    }
+
+    /// `MAP_HUGETLB` (Linux) - backs an anonymous mapping with explicit
+    /// huge pages of `size` from the kernel's pool.
+    ///
+    /// The mapping's length is rounded up to the huge page size, and so is
+    /// the length memseg passes to `munmap` (`munmap` of a huge page mapping
+    /// with a base-page length fails, and the mapping would leak). Ranges
+    /// given to `msync`/`madvise`/`mlock` are widened to whole huge pages.
+    ///
+    /// Mapping fails with `ENOMEM` when the pool has too few free pages
+    /// (it is empty unless the administrator fills
+    /// `/proc/sys/vm/nr_hugepages`) and `EINVAL` for a size the kernel has
+    /// no pool for; see [`HugePageSize::free_pages`]. Combined with
+    /// [`no_reserve`](Self::no_reserve) it is rejected (`InvalidInput`):
+    /// without a reservation a pool shortage is a SIGBUS at first touch.
+    /// For a file mapping the file decides: a hugetlbfs file (a memfd made
+    /// with [`MemfdOptions::huge_pages`](crate::MemfdOptions::huge_pages))
+    /// is detected from its block size and handled the same way.
+    ///
+    /// # Examples
+    /// See [`HugePageSize`].
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_HUGETLB`
+    #[cfg(memseg_linux)]
+    #[doc(alias = "MAP_HUGETLB")]
+    pub fn huge_pages(&mut self, size: HugePageSize) -> &mut Self {
+        self.huge = Some(size);
+        self
+    }
+
+    /// `MAP_NORESERVE` (Linux, macOS) - reserves no swap space for the
+    /// mapping, so a large sparse mapping does not count against the commit
+    /// limit. With strict overcommit (`vm.overcommit_memory = 2`) Linux
+    /// ignores it; if memory then runs out, touching a page raises SIGBUS
+    /// (or wakes the OOM killer) instead of `mmap` failing. Not on FreeBSD,
+    /// which has no such flag (the method does not exist there).
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_NORESERVE`
+    #[cfg(any(memseg_linux, memseg_apple))]
+    #[doc(alias = "MAP_NORESERVE")]
+    pub fn no_reserve(&mut self, no_reserve: bool) -> &mut Self {
+        self.flag(MapFlags::NORESERVE, no_reserve)
+    }
+
+    /// `MAP_LOCKED` (Linux) - locks the pages in RAM like `mlock(2)`, at map
+    /// time. Best effort: unlike `mlock`, a failure to lock is not reported
+    /// (use [`Mmap::lock`] for that). Counts against `RLIMIT_MEMLOCK`
+    /// (`EAGAIN` past it for unprivileged processes).
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_LOCKED`
+    #[cfg(memseg_linux)]
+    #[doc(alias = "MAP_LOCKED")]
+    pub fn locked(&mut self, locked: bool) -> &mut Self {
+        self.flag(MapFlags::LOCKED, locked)
+    }
+
+    /// `MAP_STACK` (Linux) - marks the mapping as a thread stack. Since
+    /// Linux 5.7 it also keeps transparent huge pages away from it; before
+    /// that it was a no-op kept for portability.
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_STACK`
+    #[cfg(memseg_linux)]
+    #[doc(alias = "MAP_STACK")]
+    pub fn stack(&mut self, stack: bool) -> &mut Self {
+        self.flag(MapFlags::STACK, stack)
+    }
+
+    /// `MAP_NONBLOCK` (Linux) - with [`populate`](Self::populate), do not
+    /// wait for read-ahead. Ignored by Linux since 2.6.23 (it now makes
+    /// `MAP_POPULATE` do nothing only in theory; the kernel simply ignores
+    /// it); kept because users of other crates ask for it.
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_NONBLOCK`
+    #[cfg(memseg_linux)]
+    #[doc(alias = "MAP_NONBLOCK")]
+    pub fn nonblock(&mut self, nonblock: bool) -> &mut Self {
+        self.flag(MapFlags::NONBLOCK, nonblock)
+    }
+
+    /// `MAP_SHARED_VALIDATE | MAP_SYNC` (Linux 4.15+) - for a file on a DAX
+    /// file system (persistent memory): the file's metadata is made durable
+    /// before a page becomes writable, so CPU cache flushes alone persist
+    /// stores. Fails with `EOPNOTSUPP` on every other file system (tmpfs,
+    /// ext4 without DAX, ...), which is the point of `MAP_SHARED_VALIDATE`:
+    /// the flag is never silently ignored. Rejected (`InvalidInput`) for
+    /// private and anonymous mappings.
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_SYNC`
+    #[cfg(memseg_linux)]
+    #[doc(alias = "MAP_SYNC")]
+    pub fn map_sync(&mut self, sync: bool) -> &mut Self {
+        self.sync = sync;
+        self
+    }
+
+    /// `MAP_FIXED_NOREPLACE` (Linux 4.17+) or `MAP_FIXED | MAP_EXCL`
+    /// (FreeBSD) - places the mapping exactly at `addr` (page-aligned), or
+    /// fails with `EEXIST` if anything is mapped there. It never replaces an
+    /// existing mapping, which is why it is safe (plain `MAP_FIXED`, which
+    /// does, is not offered).
+    ///
+    /// Linux before 4.17 does not know the flag and treats `addr` as a hint;
+    /// memseg checks the address it got, and if it differs unmaps it and
+    /// returns `EEXIST` too. Overrides [`address_hint`](Self::address_hint).
+    /// Not on macOS (no such flag; the method does not exist there).
+    ///
+    /// # Errors (at map time)
+    /// `EEXIST` ([`io::ErrorKind::AlreadyExists`]) if the range is in use,
+    /// `EINVAL` for an address that is not page-aligned, `EPERM` below
+    /// `vm.mmap_min_addr`.
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_FIXED_NOREPLACE`
+    #[cfg(any(memseg_linux, memseg_freebsd))]
+    #[doc(alias = "MAP_FIXED_NOREPLACE", alias = "MAP_EXCL")]
+    pub fn fixed_noreplace_at(&mut self, addr: usize) -> &mut Self {
+        self.hint = addr;
+        self.exact = true;
+        self
+    }
+
+    /// `MAP_NOCACHE` (macOS) - the mapping's pages are the first to be
+    /// evicted under memory pressure.
+    ///
+    /// # References
+    /// - [`mmap(2)` on macOS](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/mmap.2.html)
+    #[cfg(memseg_apple)]
+    #[doc(alias = "MAP_NOCACHE")]
+    pub fn no_cache(&mut self, no_cache: bool) -> &mut Self {
+        self.flag(MapFlags::NOCACHE, no_cache)
+    }
+
+    /// `MAP_NOSYNC` (FreeBSD) - dirty pages of a shared file mapping are
+    /// written back only under memory pressure, on `msync` or at `munmap`,
+    /// not by the periodic syncer.
+    ///
+    /// # References
+    /// - [FreeBSD `mmap(2)`](https://man.freebsd.org/cgi/man.cgi?query=mmap&sektion=2)
+    #[cfg(memseg_freebsd)]
+    #[doc(alias = "MAP_NOSYNC")]
+    pub fn no_sync(&mut self, no_sync: bool) -> &mut Self {
+        self.flag(MapFlags::NOSYNC, no_sync)
+    }
+
+    /// `MAP_NOCORE` (FreeBSD) - leaves the mapping out of core dumps.
+    ///
+    /// # References
+    /// - [FreeBSD `mmap(2)`](https://man.freebsd.org/cgi/man.cgi?query=mmap&sektion=2)
+    #[cfg(memseg_freebsd)]
+    #[doc(alias = "MAP_NOCORE")]
+    pub fn no_core(&mut self, no_core: bool) -> &mut Self {
+        self.flag(MapFlags::NOCORE, no_core)
+    }
+
+    /// `MAP_ALIGNED_SUPER` (FreeBSD) - aligns the mapping so the kernel can
+    /// back it with superpages (FreeBSD's transparent huge pages).
+    ///
+    /// # References
+    /// - [FreeBSD `mmap(2)`](https://man.freebsd.org/cgi/man.cgi?query=mmap&sektion=2)
+    #[cfg(memseg_freebsd)]
+    #[doc(alias = "MAP_ALIGNED_SUPER")]
+    pub fn aligned_super(&mut self, aligned: bool) -> &mut Self {
+        self.flag(MapFlags::ALIGNED_SUPER, aligned)
+    }
+
     /// `mmap(2)` - maps `fd` with these options as a typed [`Mmap`].
     ///
     /// # Errors
@@ -402,7 +599,8 @@ impl<T> MmapOptions<T> {
     ///
     /// # Safety
     /// As for [`Mmap::create`]: nothing else may change or truncate the
-    /// mapped part of the file while the mapping lives.
+    /// mapped part of the file while the mapping lives (including parts it
+    /// covers after a resize).
     pub unsafe fn map<P: Protection>(&self, fd: impl AsFd, prot: P) -> io::Result<Mmap<T, P>> {
         let _ = prot;
         self.map_inner(Some(fd.as_fd()), P::FLAGS)
@@ -465,15 +663,20 @@ impl<T> MmapOptions<T> {
         } else {
             MapFlags::SHARED
         };
-        let len = match fd {
-            Some(fd) => file_window(fd, self.offset, self.len)?,
+        let (len, meta) = match fd {
+            Some(fd) => {
+                let (len, meta) = file_window(fd, self.offset, self.len)?;
+                (len, Some(meta))
+            }
             None => {
                 if self.offset != 0 {
                     return Err(invalid("mmap: an anonymous mapping has no offset"));
                 }
                 flags |= MapFlags::ANONYMOUS;
-                self.len
-                    .ok_or_else(|| invalid("mmap: an anonymous mapping needs a length"))?
+                let len = self
+                    .len
+                    .ok_or_else(|| invalid("mmap: an anonymous mapping needs a length"))?;
+                (len, None)
             }
         };
         if len < size {
@@ -483,6 +686,42 @@ impl<T> MmapOptions<T> {
             )));
         }
         flags |= self.extra;
+        let mut unmap_align = self.unmap_align.unwrap_or(page);
+        if let Some(meta) = &meta {
+            unmap_align = unmap_align.max(file_granule(meta));
+        }
+        #[cfg(memseg_linux)]
+        {
+            if let Some(huge) = self.huge {
+                if flags.contains(MapFlags::NORESERVE) {
+                    return Err(invalid(
+                        "mmap: huge pages with no_reserve would turn a short huge page pool \
+                         into SIGBUS at first touch instead of ENOMEM now",
+                    ));
+                }
+                flags |= huge.map_flags();
+                unmap_align = unmap_align.max(huge.bytes()?);
+            }
+            if self.sync {
+                if fd.is_none() || self.private {
+                    return Err(invalid(
+                        "mmap: map_sync needs a shared mapping of a file (MAP_SHARED_VALIDATE)",
+                    ));
+                }
+                flags = flags
+                    .difference(MapFlags::SHARED)
+                    .union(MapFlags::SHARED_VALIDATE)
+                    .union(MapFlags::SYNC);
+            }
+        }
+        #[cfg(memseg_linux)]
+        if self.exact {
+            flags |= MapFlags::FIXED_NOREPLACE;
+        }
+        #[cfg(memseg_freebsd)]
+        if self.exact {
+            flags |= MapFlags::FIXED | MapFlags::EXCL;
+        }
         if self.populate {
             #[cfg(memseg_linux)]
             {
@@ -493,15 +732,11 @@ impl<T> MmapOptions<T> {
                 flags |= MapFlags::PREFAULT_READ;
             }
         }
-        let inner = MapInner::map(
-            self.hint,
-            len,
-            prot,
-            flags,
-            fd,
-            self.offset,
-            self.unmap_align.unwrap_or(page),
-        )?;
+        let fd = match (fd, &meta) {
+            (Some(fd), Some(meta)) => Some((fd, meta)),
+            _ => None,
+        };
+        let inner = MapInner::map(self.hint, len, prot, flags, fd, self.offset, unmap_align)?;
         #[cfg(memseg_apple)]
         if self.populate {
             let (addr, len) = inner.page_range(0, inner.len())?;

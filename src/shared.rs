@@ -42,7 +42,7 @@ use std::ptr;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct SharedMmap<T, P = ReadWrite> {
-    inner: MapInner,
+    pub(crate) inner: MapInner,
     _marker: PhantomData<(T, P)>,
 }
 
