@@ -19,8 +19,8 @@ mod mmap;
 mod pod;
 mod prot;
 mod shared;
-mod toolbox;
 mod shm;
+mod toolbox;
 
 pub use advice::{Advice, UncheckedAdvice};
 pub use file::MmapFile;
@@ -28,15 +28,15 @@ pub use file::MmapFile;
 pub use huge::HugePageSize;
 #[cfg(any(memseg_linux, memseg_freebsd))]
 pub use memfd::{Memfd, MemfdOptions};
-#[cfg(any(memseg_linux, memseg_freebsd))]
-pub use raw::{MemfdFlags, SealFlags};
 pub use mmap::{Mmap, MmapOptions};
 pub use pod::{AtomicPod, Pod};
 pub use prot::{Protection, ReadExec, ReadOnly, ReadWrite, Writable};
 pub use raw::MsyncFlags;
+#[cfg(any(memseg_linux, memseg_freebsd))]
+pub use raw::{MemfdFlags, SealFlags};
 pub use shared::SharedMmap;
-pub use toolbox::{ProtectError, Remap};
 pub use shm::{shm_unlink, Shm, ShmName, ShmOptions, ToShmName};
+pub use toolbox::{ProtectError, Remap};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
