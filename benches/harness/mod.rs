@@ -78,6 +78,8 @@ pub struct Config {
     pub passes: usize,
     /// `MEMSEG_BENCH_SAMPLE_MS` (default 10): the target length of a sample.
     pub sample: Duration,
+    // `MEMSEG_BENCH_WRITE_CHUNK` (default 8 MiB) is read by `TempDir::file`,
+    // `MEMSEG_BENCH_DIR` (default std::env::temp_dir()) by `TempDir::new`.
 }
 
 /// The size `big` stands for in test mode: seconds for the whole run.
@@ -424,6 +426,19 @@ impl<'h> Group<'h> {
     /// Measures the selected `benches` round-robin (or, in test mode, runs
     /// each once) and prints a `test` line for each.
     pub fn measure(&mut self, benches: Vec<Bench<'_>>) {
+        self.measure_with(benches, false)
+    }
+
+    /// Like [`measure`](Self::measure), but takes every sample of one
+    /// benchmark before moving to the next. For benchmarks whose cost
+    /// depends on what ran just before them: a first touch of fresh memory
+    /// is slower on memory the machine's host took back after the previous
+    /// benchmark freed it (see `fault/*` in `benches/RESULTS.md`).
+    pub fn measure_blocked(&mut self, benches: Vec<Bench<'_>>) {
+        self.measure_with(benches, true)
+    }
+
+    fn measure_with(&mut self, benches: Vec<Bench<'_>>, blocked: bool) {
         let mut benches: Vec<Bench<'_>> = benches
             .into_iter()
             .filter(|b| self.selected(b.name) && !self.reported.contains(&b.name))
@@ -461,14 +476,27 @@ impl<'h> Group<'h> {
         };
         let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); benches.len()];
         let mut failed: Vec<Option<io::Error>> = (0..benches.len()).map(|_| None).collect();
-        for _ in 0..rounds {
-            for &(i, n) in &plan {
-                if failed[i].is_some() {
-                    continue;
-                }
+        let mut sample = |i: usize, n: u64, keep: bool| {
+            if failed[i].is_none() {
                 match (benches[i].routine)(n) {
-                    Ok(d) => samples[i].push(d.as_nanos() as f64 / n as f64),
+                    Ok(d) if keep => samples[i].push(d.as_nanos() as f64 / n as f64),
+                    Ok(_) => {}
                     Err(e) => failed[i] = Some(e),
+                }
+            }
+        };
+        if blocked {
+            for &(i, n) in &plan {
+                // Warm up again: the calibration ran before the others.
+                sample(i, n, false);
+                for _ in 0..rounds {
+                    sample(i, n, true);
+                }
+            }
+        } else {
+            for _ in 0..rounds {
+                for &(i, n) in &plan {
+                    sample(i, n, true);
                 }
             }
         }
@@ -936,9 +964,8 @@ impl TempDir {
             process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        fs::create_dir(&path).map_err(|e| {
-            io::Error::new(e.kind(), format!("creating {}: {}", path.display(), e))
-        })?;
+        fs::create_dir(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {}", path.display(), e)))?;
         Ok(TempDir { path })
     }
 
@@ -947,8 +974,16 @@ impl TempDir {
     }
 
     /// Creates `name` in the directory with `len` bytes of [`pattern`],
-    /// written 1 MiB at a time; opened read-write.
+    /// written `MEMSEG_BENCH_WRITE_CHUNK` bytes (default 8 MiB) at a time;
+    /// opened read-write.
+    ///
+    /// The chunk matters: a file system with large folios (ext4, xfs on
+    /// Linux 6.x) caches each `write` in folios up to its size, so 8 MiB
+    /// writes leave 2 MiB folios that a mapping gets with one fault and one
+    /// PMD each, while 1 MiB writes leave 1 MiB folios mapped with 4 KiB
+    /// page table entries (RESULTS.md has both).
     pub fn file(&self, name: &str, len: usize) -> io::Result<File> {
+        let step = env_size("MEMSEG_BENCH_WRITE_CHUNK", 8 << 20);
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -956,7 +991,7 @@ impl TempDir {
             .open(self.path.join(name))?;
         let mut done = 0;
         while done < len {
-            let chunk = (len - done).min(1 << 20);
+            let chunk = (len - done).min(step);
             file.write_all(&pattern(done, chunk))?;
             done += chunk;
         }
