@@ -15,11 +15,11 @@ use harness::{
     bench, check_sum, group, human, pattern, pattern_sum, size_label, smaps_kb, sum_bytes,
     sys_value, timed, touch_read, touch_write, Config, GroupSpec, Harness, TempDir,
 };
-use memseg::raw::{self, Advice, MapFlags, OFlags, ProtFlags};
-use memseg::{Mmap, MmapFile, ReadOnly, ReadWrite, SharedMmap, Shm};
+use memseg::raw::{self, MapFlags, OFlags, ProtFlags};
+use memseg::{Advice, Mmap, MmapFile, ReadOnly, ReadWrite, SharedMmap, Shm};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::ffi::{c_void, CString};
+use std::ffi::CString;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::io::AsFd;
@@ -151,7 +151,7 @@ const READ_MODES: [&str; 4] = ["mmap", "mmap_populate", "mmap_sequential", "mmap
 
 /// `MADV_HUGEPAGE`: transparent huge pages, which only Linux has.
 #[cfg(target_os = "linux")]
-const HUGEPAGE: Option<Advice> = Some(Advice::HUGEPAGE);
+const HUGEPAGE: Option<Advice> = Some(Advice::HugePage);
 #[cfg(not(target_os = "linux"))]
 const HUGEPAGE: Option<Advice> = None;
 
@@ -216,10 +216,7 @@ fn read_seq(cfg: &Config) -> GroupSpec<'static> {
                         .map(&file, ReadOnly)?
                 };
                 if let Some(advice) = advice {
-                    // SAFETY: SEQUENTIAL and HUGEPAGE only change how the kernel
-                    // pages the range in, never what it reads as; the range is
-                    // exactly our mapping (offset 0, so page-aligned).
-                    unsafe { raw::madvise(map.as_ptr() as *mut c_void, map.len(), advice)? };
+                    map.advise(advice)?;
                 }
                 let sum = sum_bytes(map.as_slice());
                 let took = start.elapsed();
@@ -260,7 +257,7 @@ fn read_seq(cfg: &Config) -> GroupSpec<'static> {
                 bench(
                     "mmap_sequential",
                     len as u64,
-                    passes(false, Some(Advice::SEQUENTIAL), "mmap_sequential"),
+                    passes(false, Some(Advice::Sequential), "mmap_sequential"),
                 ),
                 bench(
                     "mmap_hugepage",
@@ -330,10 +327,7 @@ fn fault_anon(cfg: &Config) -> GroupSpec<'static> {
                     .populate(populate)
                     .map_anonymous(ReadWrite)?;
                 if let Some(advice) = huge {
-                    // SAFETY: HUGEPAGE changes only the page size the kernel
-                    // backs the range with, never its contents; the range is
-                    // exactly our new mapping.
-                    unsafe { raw::madvise(map.as_mut_ptr() as *mut c_void, len, advice)? };
+                    map.advise(advice)?;
                 }
                 touch_write(map.as_mut_slice(), page);
                 let took = start.elapsed();

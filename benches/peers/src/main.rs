@@ -18,7 +18,6 @@ use harness::{
     bench, check_sum, group, pattern, pattern_sum, size_label, sum_bytes, timed, touch_read,
     touch_write, Config, GroupSpec, Harness, TempDir,
 };
-use std::ffi::c_void;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::process;
@@ -55,18 +54,14 @@ const NAMES: [&str; 6] = [
     "memmap2_hugepage",
 ];
 
-/// `madvise(MADV_HUGEPAGE)` over a memseg mapping. memseg's own `advise`
-/// is not released yet, so this goes through `memseg::raw`.
+/// `MADV_HUGEPAGE` through either crate's `advise`, which only Linux has.
 #[cfg(target_os = "linux")]
-fn memseg_hugepage(ptr: *const u8, len: usize) -> io::Result<()> {
-    // SAFETY: HUGEPAGE changes only the page size the kernel backs the range
-    // with, never what it reads as; the caller passes exactly a mapping it
-    // owns (page-aligned start).
-    unsafe { memseg::raw::madvise(ptr as *mut c_void, len, memseg::raw::Advice::HUGEPAGE) }
+fn memseg_hugepage<P: memseg::Protection>(map: &memseg::Mmap<u8, P>) -> io::Result<()> {
+    map.advise(memseg::Advice::HugePage)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn memseg_hugepage(_: *const u8, _: usize) -> io::Result<()> {
+fn memseg_hugepage<P: memseg::Protection>(_: &memseg::Mmap<u8, P>) -> io::Result<()> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "no transparent huge pages",
@@ -152,7 +147,7 @@ fn read_seq(cfg: &Config) -> GroupSpec<'static> {
                                 .map(file, memseg::ReadOnly)?
                         };
                         if how == How::HugePage {
-                            memseg_hugepage(map.as_ptr(), map.len())?;
+                            memseg_hugepage(&map)?;
                         }
                         let sum = sum_bytes(map.as_slice());
                         total += start.elapsed();
@@ -220,7 +215,7 @@ fn fault_anon(cfg: &Config) -> GroupSpec<'static> {
                             .populate(how == How::Populate)
                             .map_anonymous(memseg::ReadWrite)?;
                         if how == How::HugePage {
-                            memseg_hugepage(map.as_ptr(), len)?;
+                            memseg_hugepage(&map)?;
                         }
                         touch_write(map.as_mut_slice(), page);
                         total += start.elapsed();
