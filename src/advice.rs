@@ -307,3 +307,34 @@ fn touch_pages(inner: &MapInner, offset: usize, len: usize, atomic: bool) {
         at += page;
     }
 }
+
+#[cfg(all(test, memseg_linux))]
+mod tests {
+    use super::*;
+    use crate::raw::{MapFlags, ProtFlags};
+
+    /// The fallback itself (the kernel here knows the advice, so the public
+    /// path never reaches it): reads and no-op atomic writes per page leave
+    /// the contents as they were and fault every page in.
+    #[test]
+    fn touch_fallback_keeps_contents() {
+        let page = raw::page_size();
+        let inner = MapInner::map(
+            0,
+            4 * page,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::SHARED | MapFlags::ANONYMOUS,
+            None,
+            0,
+            page,
+        )
+        .unwrap();
+        // SAFETY: the mapping is 4 pages, writable and ours alone.
+        unsafe { *inner.ptr().add(page) = 7 };
+        touch_pages(&inner, 0, 4 * page, true);
+        touch_pages(&inner, 10, page, false);
+        // SAFETY: as above.
+        assert_eq!(unsafe { *inner.ptr().add(page) }, 7);
+        assert!(populate_supported());
+    }
+}

@@ -330,6 +330,7 @@ impl MapInner {
             // Nothing mapped yet (an empty file): map afresh.
             let fd = fd.and_then(|fd| meta.as_ref().map(|m| (fd, m)));
             let offset = self.file.map_or(0, |k| k.base_offset);
+            let granule = meta.as_ref().map_or(self.unmap_align, file_granule);
             *self = MapInner::map(
                 0,
                 new_len,
@@ -337,7 +338,7 @@ impl MapInner {
                 remap_flags(self.flags),
                 fd,
                 offset,
-                self.unmap_align,
+                granule,
             )?;
             return Ok(());
         }
@@ -516,5 +517,46 @@ pub(crate) fn file_window(
                 rest
             ))
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mapping made with a granule larger than a page (as huge page
+    /// mappings are) is mapped and unmapped in whole granules: nothing is
+    /// left behind, which is the memmap2 leak this guards against.
+    #[test]
+    fn granule_rounds_the_map_and_unmap_length() {
+        let granule = 16 * raw::page_size();
+        let inner = MapInner::map(
+            0,
+            100,
+            ProtFlags::READ,
+            MapFlags::SHARED | MapFlags::ANONYMOUS,
+            None,
+            0,
+            granule,
+        )
+        .unwrap();
+        assert_eq!(inner.map_len(), granule);
+        assert_eq!(inner.page_range(99, 1).unwrap().1, granule);
+        let start = inner.base() as usize;
+        let line = |start: usize| {
+            std::fs::read_to_string("/proc/self/maps")
+                .unwrap()
+                .lines()
+                .find(|l| l.starts_with(&format!("{:x}-", start)))
+                .map(String::from)
+        };
+        if cfg!(target_os = "linux") {
+            let l = line(start).expect("mapped");
+            let range = l.split_whitespace().next().unwrap();
+            let end = usize::from_str_radix(range.split_once('-').unwrap().1, 16).unwrap();
+            assert_eq!(end - start, granule);
+            drop(inner);
+            assert!(line(start).is_none());
+        }
     }
 }

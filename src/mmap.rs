@@ -76,7 +76,8 @@ impl<T> Mmap<T> {
     /// covers whatever part of the file the mapping covers later, after
     /// [`Mmap::remap_file`] or [`Shm::set_len_and_remap`](crate::Shm::set_len_and_remap).
     /// If that cannot be promised, use [`SharedMmap::create`] (safe, no
-    /// references) or a sealed memfd ([`Mmap::from_sealed`], safe).
+    /// references) or, on Linux and FreeBSD, a sealed memfd
+    /// (`Mmap::from_sealed`, safe).
     ///
     /// # Examples
     /// ```

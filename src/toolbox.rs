@@ -96,8 +96,8 @@ macro_rules! toolbox {
             /// `madvise(2)` - advises the kernel about the whole mapping.
             ///
             /// Safe: [`Advice`] holds only advice that leaves the contents
-            /// unchanged. `PopulateRead`/`PopulateWrite` fall back to touching
-            /// each page on kernels before 5.14 (see [`Advice::PopulateWrite`]).
+            /// unchanged. `PopulateRead`/`PopulateWrite` (Linux) fall back to
+            /// touching each page on kernels before 5.14 (see their docs).
             ///
             /// # Errors
             /// From the kernel: `EINVAL` (advice the kernel or this kind of

@@ -567,20 +567,21 @@ fn fixed_noreplace_never_replaces() {
     assert_eq!(err.raw_os_error(), Some(EEXIST));
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert_eq!(taken.as_slice()[0], 5);
-    // Free the range, then claim it; another test thread may grab it in
-    // between, so try a few times.
-    drop(taken);
+    // Free a range, then claim it. Another test thread may map something
+    // into the hole in between (then EEXIST is the right answer), so try
+    // again with a fresh hole a few times.
     for attempt in 0.. {
+        let hole = private_anon(2 * page()).as_ptr() as usize; // dropped: a hole
         match Mmap::<u8>::options()
             .len(2 * page())
-            .fixed_noreplace_at(addr)
+            .fixed_noreplace_at(hole)
             .map_anonymous(ReadWrite)
         {
             Ok(map) => {
-                assert_eq!(map.as_ptr() as usize, addr);
+                assert_eq!(map.as_ptr() as usize, hole);
                 break;
             }
-            Err(e) if e.raw_os_error() == Some(EEXIST) && attempt < 10 => {}
+            Err(e) if e.raw_os_error() == Some(EEXIST) && attempt < 50 => {}
             Err(e) => panic!("{}", e),
         }
     }
