@@ -887,6 +887,11 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 /// (about 30 GB/s on one core of the reference machine) that a pass over a
 /// large buffer is bound by memory, not by the arithmetic, so the cost of
 /// reaching the bytes (page faults, copies) is what the comparison shows.
+///
+/// Never inlined: every benchmark runs the same machine code, so a
+/// difference between two of them is not the optimizer's doing (inlined
+/// into the peers' closures it ran 10% slower in one of them).
+#[inline(never)]
 pub fn sum_bytes(data: &[u8]) -> u64 {
     const LO: u64 = 0x00ff_00ff_00ff_00ff;
     // 128 words add at most 128 * 2 * 255 = 65,280 to a 16-bit lane.
