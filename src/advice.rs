@@ -116,6 +116,11 @@ pub enum Advice {
     /// `MADV_CORE` (FreeBSD) - undoes `NoCore`.
     #[cfg(memseg_freebsd)]
     Core,
+    /// `MADV_ZERO_WIRED_PAGES` (macOS) - zero the range's wired pages when
+    /// it is unmapped without being unwired first; the contents while mapped
+    /// do not change.
+    #[cfg(memseg_apple)]
+    ZeroWiredPages,
 }
 
 impl Advice {
@@ -160,6 +165,8 @@ impl Advice {
             Advice::NoCore => raw::Advice::NOCORE,
             #[cfg(memseg_freebsd)]
             Advice::Core => raw::Advice::CORE,
+            #[cfg(memseg_apple)]
+            Advice::ZeroWiredPages => raw::Advice::ZERO_WIRED_PAGES,
         }
     }
 }
@@ -203,6 +210,15 @@ pub enum UncheckedAdvice {
     /// range as zeros (private anonymous mappings only, else `EINVAL`).
     #[cfg(memseg_linux)]
     WipeOnFork,
+    /// `MADV_FREE_REUSABLE` (macOS) - like `Free`: the pages may be reused
+    /// by the system and read back as zeros or their old contents.
+    #[cfg(memseg_apple)]
+    FreeReusable,
+    /// `MADV_FREE_REUSE` (macOS) - the range, earlier marked
+    /// `FreeReusable`, is in use again; its contents are whatever the
+    /// system left there.
+    #[cfg(memseg_apple)]
+    FreeReuse,
 }
 
 impl UncheckedAdvice {
@@ -215,6 +231,10 @@ impl UncheckedAdvice {
             UncheckedAdvice::Remove => raw::Advice::REMOVE,
             #[cfg(memseg_linux)]
             UncheckedAdvice::WipeOnFork => raw::Advice::WIPEONFORK,
+            #[cfg(memseg_apple)]
+            UncheckedAdvice::FreeReusable => raw::Advice::FREE_REUSABLE,
+            #[cfg(memseg_apple)]
+            UncheckedAdvice::FreeReuse => raw::Advice::FREE_REUSE,
         }
     }
 }

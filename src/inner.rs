@@ -253,6 +253,19 @@ impl MapInner {
         }
     }
 
+    /// `mlock2(MLOCK_ONFAULT)` over `offset .. offset + len` of the view,
+    /// widened to whole pages (Linux).
+    #[cfg(memseg_linux)]
+    pub(crate) fn lock_on_fault(&self, offset: usize, len: usize) -> io::Result<()> {
+        if self.len == 0 {
+            return Ok(());
+        }
+        let (addr, len) = self.page_range(offset, len)?;
+        // SAFETY: the range is inside our mapping; mlock2 only pins pages
+        // (as they are faulted in), it never changes their contents.
+        unsafe { raw::mlock2(addr, len, raw::MlockFlags::ONFAULT) }
+    }
+
     /// `mprotect` over the whole mapping.
     ///
     /// On failure the kernel may have changed part of the range (`ENOMEM`

@@ -31,12 +31,13 @@ pub use memfd::{Memfd, MemfdOptions};
 pub use mmap::{Mmap, MmapOptions};
 pub use pod::{AtomicPod, Pod};
 pub use prot::{Protection, ReadExec, ReadOnly, ReadWrite, Writable};
+pub use raw::MlockAllFlags;
 pub use raw::MsyncFlags;
 #[cfg(any(memseg_linux, memseg_freebsd))]
 pub use raw::{MemfdFlags, SealFlags};
 pub use shared::SharedMmap;
 pub use shm::{shm_unlink, Shm, ShmName, ShmOptions, ToShmName};
-pub use toolbox::{ProtectError, Remap};
+pub use toolbox::{lock_all, unlock_all, ProtectError, Remap};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -476,6 +476,32 @@ impl<T> MmapOptions<T> {
         self.flag(MapFlags::LOCKED, locked)
     }
 
+    /// `MAP_GROWSDOWN` (Linux) - a stack-like mapping: touching the guard
+    /// page just below it makes the kernel extend it downwards. memseg's
+    /// views never reach below the start, so only raw-pointer code can use
+    /// the growth; the mapping memseg owns and unmaps is the original range.
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_GROWSDOWN`
+    #[cfg(memseg_linux)]
+    #[doc(alias = "MAP_GROWSDOWN")]
+    pub fn grows_down(&mut self, grows_down: bool) -> &mut Self {
+        self.flag(MapFlags::GROWSDOWN, grows_down)
+    }
+
+    /// `MAP_32BIT` (Linux x86 and x86_64) - places the mapping in the first
+    /// 2 GiB of the address space (for code that stores pointers in 32
+    /// bits); `ENOMEM` once that space is used up. Ignored with an address
+    /// hint.
+    ///
+    /// # References
+    /// - [`mmap(2)`](https://man7.org/linux/man-pages/man2/mmap.2.html), `MAP_32BIT`
+    #[cfg(all(memseg_linux, any(target_arch = "x86_64", target_arch = "x86")))]
+    #[doc(alias = "MAP_32BIT")]
+    pub fn map_32bit(&mut self, map_32bit: bool) -> &mut Self {
+        self.flag(MapFlags::_32BIT, map_32bit)
+    }
+
     /// `MAP_STACK` (Linux) - marks the mapping as a thread stack. Since
     /// Linux 5.7 it also keeps transparent huge pages away from it; before
     /// that it was a no-op kept for portability.

@@ -201,6 +201,46 @@ macro_rules! toolbox {
                 self.inner.lock(offset, len, true)
             }
 
+            /// `mlock2(2)` with `MLOCK_ONFAULT` (Linux 4.4+) - keeps the
+            /// mapping's pages in RAM as they are faulted in, without
+            /// faulting them all in now; [`unlock`](Self::unlock) ends it.
+            ///
+            /// # Errors
+            /// As [`lock`](Self::lock); `ENOSYS` before Linux 4.4.
+            ///
+            /// # Examples
+            /// ```
+            /// use memseg::{Mmap, ReadWrite};
+            /// let map = Mmap::<u8>::anonymous(1 << 20, ReadWrite)?;
+            /// if map.lock_on_fault().is_ok() { // may exceed RLIMIT_MEMLOCK
+            ///     map.unlock()?;
+            /// }
+            /// # Ok::<(), std::io::Error>(())
+            /// ```
+            ///
+            /// # References
+            /// - [`mlock2(2)`](https://man7.org/linux/man-pages/man2/mlock2.2.html)
+            #[cfg(memseg_linux)]
+            #[doc(alias = "mlock2")]
+            pub fn lock_on_fault(&self) -> io::Result<()> {
+                self.inner.lock_on_fault(0, self.inner.len())
+            }
+
+            /// `mlock2(2)` with `MLOCK_ONFAULT` over `offset .. offset + len`,
+            /// widened to whole pages (Linux 4.4+).
+            ///
+            /// # Errors
+            /// `InvalidInput` for a range outside the mapping; otherwise as
+            /// [`lock_on_fault`](Self::lock_on_fault).
+            ///
+            /// # References
+            /// - [`mlock2(2)`](https://man7.org/linux/man-pages/man2/mlock2.2.html)
+            #[cfg(memseg_linux)]
+            #[doc(alias = "mlock2")]
+            pub fn lock_range_on_fault(&self, offset: usize, len: usize) -> io::Result<()> {
+                self.inner.lock_on_fault(offset, len)
+            }
+
             /// `munlock(2)` over `offset .. offset + len`, widened to whole
             /// pages.
             ///
@@ -745,4 +785,44 @@ fn remap_view(
         return Ok(());
     }
     inner.remap(new_view, prot, Some(fd.as_fd()))
+}
+
+/// `mlockall(2)` - locks every page of the process in RAM: those mapped now
+/// (`MlockAllFlags::CURRENT`), those mapped later (`FUTURE`), and on Linux
+/// only as they are faulted in (`ONFAULT`).
+///
+/// Safe: it changes no memory contents; past `RLIMIT_MEMLOCK` it fails, or
+/// makes later allocations fail.
+///
+/// # Errors
+/// `ENOMEM` past `RLIMIT_MEMLOCK`, `EPERM` when that limit is 0 for an
+/// unprivileged process, `EINVAL` for an empty flag set.
+///
+/// # Examples
+/// ```
+/// use memseg::{lock_all, unlock_all, MlockAllFlags};
+/// if lock_all(MlockAllFlags::CURRENT).is_ok() { // may exceed RLIMIT_MEMLOCK
+///     unlock_all()?;
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # References
+/// - [`mlockall(2)`](https://man7.org/linux/man-pages/man2/mlockall.2.html)
+#[doc(alias = "mlockall")]
+pub fn lock_all(flags: crate::raw::MlockAllFlags) -> io::Result<()> {
+    crate::raw::mlockall(flags)
+}
+
+/// `munlockall(2)` - unlocks every page of the process and ends
+/// `MCL_FUTURE`.
+///
+/// # Errors
+/// None in practice.
+///
+/// # References
+/// - [`munlockall(2)`](https://man7.org/linux/man-pages/man2/munlockall.2.html)
+#[doc(alias = "munlockall")]
+pub fn unlock_all() -> io::Result<()> {
+    crate::raw::munlockall()
 }

@@ -13,7 +13,16 @@ fn manifest_dir() -> &'static Path {
 fn dependency_graph_is_only_memseg() {
     let cargo = option_env!("CARGO").unwrap_or("cargo");
     let out = Command::new(cargo)
-        .args(["tree", "--offline", "--prefix", "none", "-e", "all", "--target", "all"])
+        .args([
+            "tree",
+            "--offline",
+            "--prefix",
+            "none",
+            "-e",
+            "all",
+            "--target",
+            "all",
+        ])
         .arg("--manifest-path")
         .arg(manifest_dir().join("Cargo.toml"))
         .output()

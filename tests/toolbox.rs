@@ -463,6 +463,99 @@ fn locked_flag_locks_at_map_time() {
         .contains(&"lo".to_string()));
 }
 
+/// `mlock2(MLOCK_ONFAULT)`: nothing is locked until a page is touched, then
+/// exactly the touched page is (unlike `lock`, which faults all in now).
+#[test]
+fn lock_on_fault_locks_pages_as_they_are_touched() {
+    let mut map = private_anon(4 * page());
+    let addr = map.as_ptr() as usize;
+    match map.lock_on_fault() {
+        Ok(()) => {}
+        Err(e) if matches!(e.raw_os_error(), Some(ENOMEM) | Some(memseg::sys::EPERM)) => {
+            eprintln!("skipped: RLIMIT_MEMLOCK: {}", e);
+            return;
+        }
+        Err(e) => panic!("{}", e),
+    }
+    let s = smaps(addr);
+    assert!(s.vm_flags.contains(&"lo".to_string()), "{:?}", s.vm_flags);
+    assert_eq!(s.fields["Locked"], 0, "on-fault locking faulted pages in");
+    map.as_mut_slice()[2 * page()] = 1;
+    assert_eq!(smaps(addr).fields["Locked"], page() as u64);
+    map.unlock().unwrap();
+    assert!(!smaps(addr).vm_flags.contains(&"lo".to_string()));
+    assert_invalid(
+        map.lock_range_on_fault(page(), 3 * page() + 1).unwrap_err(),
+        "outside",
+    );
+}
+
+/// `mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)` locks what is mapped
+/// later too, `munlockall` undoes it. In a child process: it affects the
+/// whole process.
+#[test]
+fn lock_all_covers_future_mappings_until_unlock_all() {
+    const ROLE_NAME: &str = "lockall";
+    if common::is_child(ROLE_NAME) {
+        use memseg::{lock_all, unlock_all, MlockAllFlags};
+        let flags = MlockAllFlags::CURRENT | MlockAllFlags::FUTURE | MlockAllFlags::ONFAULT;
+        match lock_all(flags) {
+            Ok(()) => {}
+            Err(e) if matches!(e.raw_os_error(), Some(ENOMEM) | Some(memseg::sys::EPERM)) => {
+                eprintln!("skipped: RLIMIT_MEMLOCK: {}", e);
+                return;
+            }
+            Err(e) => panic!("{}", e),
+        }
+        let later = private_anon(2 * page());
+        assert!(smaps(later.as_ptr() as usize)
+            .vm_flags
+            .contains(&"lo".to_string()));
+        unlock_all().unwrap();
+        assert!(!smaps(later.as_ptr() as usize)
+            .vm_flags
+            .contains(&"lo".to_string()));
+        let after = private_anon(2 * page());
+        assert!(!smaps(after.as_ptr() as usize)
+            .vm_flags
+            .contains(&"lo".to_string()));
+        // An empty flag set is EINVAL from the kernel.
+        let err = lock_all(MlockAllFlags::empty()).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(EINVAL));
+        return;
+    }
+    common::assert_child_ok(&common::run_child(
+        "lock_all_covers_future_mappings_until_unlock_all",
+        ROLE_NAME,
+        &[],
+    ));
+}
+
+/// `MAP_GROWSDOWN` reaches the kernel (`gd` in VmFlags); `MAP_32BIT` places
+/// the mapping below 2 GiB on x86_64.
+#[test]
+fn grows_down_and_32bit_flags_reach_the_kernel() {
+    let map = Mmap::<u8>::options()
+        .len(4 * page())
+        .private(true)
+        .grows_down(true)
+        .map_anonymous(ReadWrite)
+        .unwrap();
+    assert!(smaps(map.as_ptr() as usize)
+        .vm_flags
+        .contains(&"gd".to_string()));
+    #[cfg(target_arch = "x86_64")]
+    {
+        let low = Mmap::<u64>::options()
+            .len(page())
+            .map_32bit(true)
+            .map_anonymous(ReadWrite)
+            .unwrap();
+        let addr = low.as_ptr() as usize;
+        assert!(addr < 1 << 31, "MAP_32BIT mapping at {:#x}", addr);
+    }
+}
+
 // ---- Huge pages and other flags -------------------------------------------
 
 /// Explicit huge pages: with an empty pool (`nr_hugepages` = 0, the default

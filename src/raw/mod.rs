@@ -77,6 +77,14 @@ flags! {
         /// `MAP_LOCKED` (Linux): lock the pages like `mlock(2)`, best effort.
         #[cfg(memseg_linux)]
         const LOCKED = sys::MAP_LOCKED;
+        /// `MAP_GROWSDOWN` (Linux): a stack-like mapping that the kernel
+        /// extends downwards when the page below it is touched.
+        #[cfg(memseg_linux)]
+        const GROWSDOWN = sys::MAP_GROWSDOWN;
+        /// `MAP_32BIT` (Linux x86 and x86_64): place the mapping in the
+        /// first 2 GiB of the address space.
+        #[cfg(all(memseg_linux, any(target_arch = "x86_64", target_arch = "x86")))]
+        const _32BIT = sys::MAP_32BIT;
         /// `MAP_NOCACHE` (macOS): pages are the first to be evicted.
         #[cfg(memseg_apple)]
         const NOCACHE = sys::MAP_NOCACHE;
@@ -205,6 +213,29 @@ flags! {
     }
 }
 
+flags! {
+    /// `MCL_*`: the `flags` argument of `mlockall(2)`.
+    pub struct MlockAllFlags: c_int {
+        /// `MCL_CURRENT`: lock every page mapped now.
+        const CURRENT = sys::MCL_CURRENT;
+        /// `MCL_FUTURE`: lock every page mapped from now on.
+        const FUTURE = sys::MCL_FUTURE;
+        /// `MCL_ONFAULT` (Linux 4.4+): with the above, lock pages as they
+        /// are faulted in rather than all at once.
+        #[cfg(memseg_linux)]
+        const ONFAULT = sys::MCL_ONFAULT;
+    }
+}
+
+#[cfg(memseg_linux)]
+flags! {
+    /// `MLOCK_*`: the `flags` argument of `mlock2(2)` (Linux).
+    pub struct MlockFlags: sys::c_uint {
+        /// `MLOCK_ONFAULT` (Linux 4.4+): lock pages as they are faulted in.
+        const ONFAULT = sys::MLOCK_ONFAULT;
+    }
+}
+
 values! {
     /// `MADV_*`: the `advice` argument of `madvise(2)`. Some values change
     /// the contents of the pages (`DONTNEED`, `FREE`, `REMOVE`); see
@@ -269,6 +300,23 @@ values! {
         /// reporting errors (`ENOMEM`, `EFAULT`) instead of a later SIGBUS.
         #[cfg(memseg_linux)]
         const POPULATE_WRITE = sys::MADV_POPULATE_WRITE;
+        /// `MADV_HWPOISON` (Linux, `CAP_SYS_ADMIN`): poison the pages as if
+        /// the memory had failed; touching them raises SIGBUS.
+        #[cfg(memseg_linux)]
+        const HWPOISON = sys::MADV_HWPOISON;
+        /// `MADV_ZERO_WIRED_PAGES` (macOS): zero wired pages when unmapped.
+        #[cfg(memseg_apple)]
+        const ZERO_WIRED_PAGES = sys::MADV_ZERO_WIRED_PAGES;
+        /// `MADV_FREE_REUSABLE` (macOS): the pages may be reused; their
+        /// contents are lost.
+        #[cfg(memseg_apple)]
+        const FREE_REUSABLE = sys::MADV_FREE_REUSABLE;
+        /// `MADV_FREE_REUSE` (macOS): the pages are in use again.
+        #[cfg(memseg_apple)]
+        const FREE_REUSE = sys::MADV_FREE_REUSE;
+        /// `MADV_CAN_REUSE` (macOS).
+        #[cfg(memseg_apple)]
+        const CAN_REUSE = sys::MADV_CAN_REUSE;
         /// `MADV_NOSYNC` (FreeBSD).
         #[cfg(memseg_freebsd)]
         const NOSYNC = sys::MADV_NOSYNC;
@@ -492,6 +540,62 @@ pub unsafe fn mlock(addr: *const c_void, len: usize) -> io::Result<()> {
 pub unsafe fn munlock(addr: *const c_void, len: usize) -> io::Result<()> {
     // SAFETY: munlock only unpins pages.
     cvt(unsafe { sys::munlock(addr, len) }).map(drop)
+}
+
+/// `mlock2(addr, len, flags)` - `mlock` with flags: `MLOCK_ONFAULT` locks
+/// pages as they are faulted in instead of faulting them all in now
+/// (Linux 4.4+).
+///
+/// memseg makes the system call directly (`syscall(SYS_mlock2, ..)`), so it
+/// works whether or not the C library has the wrapper (glibc added it in
+/// 2.27). A kernel without it answers `ENOSYS`.
+///
+/// # Errors
+/// As [`mlock`]; `EINVAL` for unknown flags; `ENOSYS`.
+///
+/// # Safety
+/// As for [`mlock`].
+///
+/// # References
+/// - [`mlock2(2)`](https://man7.org/linux/man-pages/man2/mlock2.2.html)
+#[cfg(memseg_linux)]
+pub unsafe fn mlock2(addr: *const c_void, len: usize, flags: MlockFlags) -> io::Result<()> {
+    // SAFETY: the variadic arguments are the pointer, size_t and unsigned
+    // int the system call takes; mlock2 only faults pages in and pins them.
+    let ret = unsafe { sys::syscall(sys::SYS_mlock2, addr, len, flags.bits()) };
+    // The system call returns 0 or -1.
+    cvt(ret as c_int).map(drop)
+}
+
+/// `mlockall(flags)` - locks every page of the process's address space
+/// (`CURRENT`), and/or every page mapped later (`FUTURE`), in RAM.
+///
+/// Safe: it changes no memory contents and invalidates no reference; it can
+/// only make later allocations fail with `ENOMEM`/`EAGAIN` past
+/// `RLIMIT_MEMLOCK`.
+///
+/// # Errors
+/// `ENOMEM` past `RLIMIT_MEMLOCK`, `EPERM` without privilege when that
+/// limit is 0, `EINVAL` for an empty or unknown flag set.
+///
+/// # References
+/// - [`mlockall(2)`](https://man7.org/linux/man-pages/man2/mlockall.2.html)
+pub fn mlockall(flags: MlockAllFlags) -> io::Result<()> {
+    // SAFETY: mlockall takes an int and touches no memory of ours.
+    cvt(unsafe { sys::mlockall(flags.bits()) }).map(drop)
+}
+
+/// `munlockall()` - unlocks every page of the process's address space and
+/// ends `MCL_FUTURE`.
+///
+/// # Errors
+/// None in practice (POSIX allows `ENOSYS`).
+///
+/// # References
+/// - [`munlockall(2)`](https://man7.org/linux/man-pages/man2/munlockall.2.html)
+pub fn munlockall() -> io::Result<()> {
+    // SAFETY: munlockall takes no argument and touches no memory of ours.
+    cvt(unsafe { sys::munlockall() }).map(drop)
 }
 
 /// `mremap(addr, old_len, new_len, flags[, new_addr])` - grows, shrinks or

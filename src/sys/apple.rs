@@ -18,6 +18,13 @@ constants! { PLATFORM:
     MS_SYNC: c_int = 0x0010;
 
     MADV_FREE: c_int = 5;
+    MADV_ZERO_WIRED_PAGES: c_int = 6;
+    MADV_FREE_REUSABLE: c_int = 7;
+    MADV_FREE_REUSE: c_int = 8;
+    MADV_CAN_REUSE: c_int = 9;
+
+    MCL_CURRENT: c_int = 0x01;
+    MCL_FUTURE: c_int = 0x02;
 
     O_CREAT: c_int = 0x0200;
     O_TRUNC: c_int = 0x0400;

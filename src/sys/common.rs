@@ -53,6 +53,8 @@ functions! { FUNCTIONS:
     fn mprotect(addr: *mut c_void, len: size_t, prot: c_int) -> c_int;
     fn mlock(addr: *const c_void, len: size_t) -> c_int;
     fn munlock(addr: *const c_void, len: size_t) -> c_int;
+    fn mlockall(flags: c_int) -> c_int;
+    fn munlockall() -> c_int;
     fn shm_unlink(name: *const c_char) -> c_int;
     // 32-bit glibc's <fcntl.h> binds fcntl to fcntl64 under
     // _FILE_OFFSET_BITS=64 (glibc 2.28+); memseg follows the headers so the

@@ -26,6 +26,9 @@ constants! { PLATFORM:
     MADV_NOCORE: c_int = 8;
     MADV_CORE: c_int = 9;
 
+    MCL_CURRENT: c_int = 0x01;
+    MCL_FUTURE: c_int = 0x02;
+
     O_CREAT: c_int = 0x0200;
     O_TRUNC: c_int = 0x0400;
     O_EXCL: c_int = 0x0800;

@@ -20,6 +20,7 @@ constants! { PLATFORM:
     MAP_HUGETLB: c_int = 0x40000;
     MAP_SYNC: c_int = 0x80000;
     MAP_FIXED_NOREPLACE: c_int = 0x100000;
+    MAP_GROWSDOWN: c_int = 0x0100;
     MAP_HUGE_SHIFT: c_int = 26;
     MAP_HUGE_MASK: c_int = 0x3f;
 
@@ -41,6 +42,9 @@ constants! { PLATFORM:
     MADV_PAGEOUT: c_int = 21;
     MADV_POPULATE_READ: c_int = 22;
     MADV_POPULATE_WRITE: c_int = 23;
+    MADV_HWPOISON: c_int = 100;
+
+    MLOCK_ONFAULT: c_uint = 0x01;
 
     MREMAP_MAYMOVE: c_int = 1;
     MREMAP_FIXED: c_int = 2;
@@ -72,12 +76,15 @@ constants! { PLATFORM:
     EOPNOTSUPP: c_int = 95;
 }
 
-/// powerpc numbers two mman flags differently (`arch/powerpc/include/uapi/asm/mman.h`).
+/// powerpc numbers some mman flags differently (`arch/powerpc/include/uapi/asm/mman.h`).
 #[cfg(target_arch = "powerpc64")]
 mod mman_arch {
     constants! { MMAN_ARCH:
         MAP_NORESERVE: c_int = 0x40;
         MAP_LOCKED: c_int = 0x80;
+        MCL_CURRENT: c_int = 0x2000;
+        MCL_FUTURE: c_int = 0x4000;
+        MCL_ONFAULT: c_int = 0x8000;
     }
 }
 #[cfg(not(target_arch = "powerpc64"))]
@@ -85,6 +92,9 @@ mod mman_arch {
     constants! { MMAN_ARCH:
         MAP_NORESERVE: c_int = 0x4000;
         MAP_LOCKED: c_int = 0x2000;
+        MCL_CURRENT: c_int = 0x01;
+        MCL_FUTURE: c_int = 0x02;
+        MCL_ONFAULT: c_int = 0x04;
     }
 }
 pub use mman_arch::*;
@@ -112,24 +122,54 @@ mod fcntl_arch {
 }
 pub use fcntl_arch::*;
 
-/// The `memfd_create` system call number (each arch's `unistd.h`). memseg
-/// calls the system call directly, so it works with a C library that has no
-/// wrapper (glibc before 2.27) and needs no weak-symbol tricks.
+/// The `memfd_create` and `mlock2` system call numbers (each arch's
+/// `unistd.h`). memseg makes these system calls directly, so they work with a
+/// C library that has no wrapper (glibc before 2.27) and need no weak-symbol
+/// tricks.
 mod syscall_arch {
     #[cfg(target_arch = "x86_64")]
-    constants! { SYSCALL_ARCH: SYS_memfd_create: c_long = 319; }
+    constants! { SYSCALL_ARCH:
+        SYS_memfd_create: c_long = 319;
+        SYS_mlock2: c_long = 325;
+    }
     #[cfg(target_arch = "x86")]
-    constants! { SYSCALL_ARCH: SYS_memfd_create: c_long = 356; }
+    constants! { SYSCALL_ARCH:
+        SYS_memfd_create: c_long = 356;
+        SYS_mlock2: c_long = 376;
+    }
     #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
-    constants! { SYSCALL_ARCH: SYS_memfd_create: c_long = 279; }
+    constants! { SYSCALL_ARCH:
+        SYS_memfd_create: c_long = 279;
+        SYS_mlock2: c_long = 284;
+    }
     #[cfg(target_arch = "arm")]
-    constants! { SYSCALL_ARCH: SYS_memfd_create: c_long = 385; }
+    constants! { SYSCALL_ARCH:
+        SYS_memfd_create: c_long = 385;
+        SYS_mlock2: c_long = 390;
+    }
     #[cfg(target_arch = "powerpc64")]
-    constants! { SYSCALL_ARCH: SYS_memfd_create: c_long = 360; }
+    constants! { SYSCALL_ARCH:
+        SYS_memfd_create: c_long = 360;
+        SYS_mlock2: c_long = 378;
+    }
     #[cfg(target_arch = "s390x")]
-    constants! { SYSCALL_ARCH: SYS_memfd_create: c_long = 350; }
+    constants! { SYSCALL_ARCH:
+        SYS_memfd_create: c_long = 350;
+        SYS_mlock2: c_long = 374;
+    }
 }
 pub use syscall_arch::*;
+
+/// `MAP_32BIT` exists only on x86 (`arch/x86/include/uapi/asm/mman.h`).
+mod x86_arch {
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    constants! { X86_ARCH:
+        MAP_32BIT: c_int = 0x40;
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+    constants! { X86_ARCH: }
+}
+pub use x86_arch::*;
 
 functions! { PLATFORM_FUNCTIONS:
     fn mremap(addr: *mut c_void, old_len: size_t, new_len: size_t, flags: c_int; ...) -> *mut c_void;
@@ -139,6 +179,6 @@ functions! { PLATFORM_FUNCTIONS:
 }
 
 /// Every constant table of this platform.
-pub const TABLES: &[&[super::Const]] = &[PLATFORM, MMAN_ARCH, FCNTL_ARCH, SYSCALL_ARCH];
+pub const TABLES: &[&[super::Const]] = &[PLATFORM, MMAN_ARCH, FCNTL_ARCH, SYSCALL_ARCH, X86_ARCH];
 /// Every function table of this platform.
 pub const FUNCTION_TABLES: &[&[super::Func]] = &[PLATFORM_FUNCTIONS];

@@ -44,9 +44,21 @@ mod l {
 macro_rules! parity {
     (
         constants { $($c:ident),* $(,)? }
+        $(arch_constants($arch:meta) { $($a:ident),* $(,)? })?
         types { $($t:ident),* $(,)? }
         functions { $($f:ident),* $(,)? }
     ) => {
+        $($(
+            #[cfg($arch)]
+            const _: () = assert!(
+                m::$a == l::$a,
+                concat!("memseg::sys::", stringify!($a), " differs from libc's")
+            );
+        )*)?
+        /// Constants compared with libc only on some architectures of this OS.
+        pub const CHECKED_ARCH_CONSTANTS: &[&str] = &[
+            $($( #[cfg($arch)] stringify!($a) ),*)?
+        ];
         $(
             const _: () = assert!(
                 m::$c == l::$c,
@@ -93,15 +105,18 @@ parity! {
         F_SEAL_FUTURE_WRITE,
         MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_HUGE_SHIFT,
         _SC_PAGESIZE,
-        SYS_memfd_create,
+        SYS_memfd_create, SYS_mlock2, MAP_GROWSDOWN, MADV_HWPOISON,
+        MLOCK_ONFAULT, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT,
         EPERM, ENOENT, EINTR, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST,
         ENODEV, EINVAL, ETXTBSY, EFBIG, ENOSPC, ENAMETOOLONG, ENOSYS, EOVERFLOW,
         EOPNOTSUPP,
     }
+    arch_constants(any(target_arch = "x86", target_arch = "x86_64")) { MAP_32BIT }
     types { c_char, c_int, c_uint, c_long, size_t, off_t, mode_t }
     functions {
         mmap, munmap, msync, madvise, mprotect, mlock, munlock, mremap,
         shm_open, shm_unlink, fcntl, posix_fallocate, sysconf, syscall,
+        mlockall, munlockall,
     }
 }
 
@@ -112,7 +127,8 @@ parity! {
         MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_NORESERVE, MAP_NOCACHE, MAP_ANONYMOUS,
         MS_ASYNC, MS_INVALIDATE, MS_SYNC,
         MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
-        MADV_FREE,
+        MADV_FREE, MADV_ZERO_WIRED_PAGES, MADV_FREE_REUSABLE, MADV_FREE_REUSE,
+        MADV_CAN_REUSE, MCL_CURRENT, MCL_FUTURE,
         O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_EXCL, O_CLOEXEC,
         _SC_PAGESIZE,
         EPERM, ENOENT, EINTR, EBADF, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV,
@@ -122,7 +138,7 @@ parity! {
     types { c_char, c_int, c_uint, c_long, size_t, off_t, mode_t }
     functions {
         mmap, munmap, msync, madvise, mprotect, mlock, munlock,
-        shm_open, shm_unlink, fcntl, sysconf,
+        shm_open, shm_unlink, fcntl, sysconf, mlockall, munlockall,
     }
 }
 
@@ -135,6 +151,7 @@ parity! {
         MS_SYNC, MS_ASYNC, MS_INVALIDATE,
         MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
         MADV_FREE, MADV_NOSYNC, MADV_AUTOSYNC, MADV_NOCORE, MADV_CORE,
+        MCL_CURRENT, MCL_FUTURE,
         O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_EXCL, O_CLOEXEC,
         F_ADD_SEALS, F_GET_SEALS, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE,
         MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB,
@@ -147,6 +164,7 @@ parity! {
     functions {
         mmap, munmap, msync, madvise, mprotect, mlock, munlock,
         shm_open, shm_unlink, fcntl, posix_fallocate, memfd_create, sysconf,
+        mlockall, munlockall,
     }
 }
 
@@ -178,24 +196,50 @@ const fn listed(list: &[&str], name: &str) -> bool {
     false
 }
 
+/// Every constant table memseg::sys declares for this target: the ones
+/// every platform shares, then the platform's own.
+const CONST_TABLES: [&[&[m::Const]]; 2] = [&[m::COMMON], m::TABLES];
+/// Every function table memseg::sys declares for this target.
+const FUNCTION_TABLES: [&[&[m::Func]]; 2] = [&[m::FUNCTIONS], m::FUNCTION_TABLES];
+
 /// Panics (at compile time) with the name of the first item memseg::sys
 /// declares for this target that the parity! lists above do not compare.
 const fn every_sys_item_listed() {
+    let mut g = 0;
+    while g < CONST_TABLES.len() {
+        every_const_listed(CONST_TABLES[g]);
+        g += 1;
+    }
+    let mut g = 0;
+    while g < FUNCTION_TABLES.len() {
+        every_func_listed(FUNCTION_TABLES[g]);
+        g += 1;
+    }
+}
+
+/// Panics with the name of the first constant in `tables` not listed.
+const fn every_const_listed(tables: &[&[m::Const]]) {
     let mut t = 0;
-    while t < m::TABLES.len() {
-        let table = m::TABLES[t];
+    while t < tables.len() {
+        let table = tables[t];
         let mut i = 0;
         while i < table.len() {
-            if !listed(CHECKED_CONSTANTS, table[i].name) {
+            if !listed(CHECKED_CONSTANTS, table[i].name)
+                && !listed(CHECKED_ARCH_CONSTANTS, table[i].name)
+            {
                 panic!("{}", table[i].name);
             }
             i += 1;
         }
         t += 1;
     }
+}
+
+/// Panics with the name of the first function in `tables` not listed.
+const fn every_func_listed(tables: &[&[m::Func]]) {
     let mut t = 0;
-    while t < m::FUNCTION_TABLES.len() {
-        let table = m::FUNCTION_TABLES[t];
+    while t < tables.len() {
+        let table = tables[t];
         let mut i = 0;
         while i < table.len() {
             if !listed(CHECKED_FUNCTIONS, table[i].name) {
@@ -213,7 +257,7 @@ const _: () = every_sys_item_listed(); // <- the panic message is the missing na
 
 #[cfg(test)]
 mod tests {
-    use super::{CHECKED_CONSTANTS, CHECKED_FUNCTIONS};
+    use super::{CHECKED_ARCH_CONSTANTS, CHECKED_CONSTANTS, CHECKED_FUNCTIONS};
 
     /// Every item memseg declares for the host was compared with libc above.
     #[test]
@@ -221,7 +265,7 @@ mod tests {
         let consts: Vec<&str> = memseg::sys::constants()
             .iter()
             .map(|c| c.name)
-            .filter(|n| !CHECKED_CONSTANTS.contains(n))
+            .filter(|n| !CHECKED_CONSTANTS.contains(n) && !CHECKED_ARCH_CONSTANTS.contains(n))
             .collect();
         let funcs: Vec<&str> = memseg::sys::functions()
             .iter()
