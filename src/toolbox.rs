@@ -2,7 +2,7 @@
 //! advice (`madvise`), locking (`mlock`/`munlock`), protection changes
 //! (`mprotect`) and resizing (`mremap`), all over the one [`MapInner`].
 //!
-//! The methods are generated once by [`toolbox!`] for the three types, so
+//! The methods are generated once by the `toolbox!` macro for the three types, so
 //! they behave the same everywhere; what differs is written out per type
 //! below it: `unchecked_advise` (unsafe where references are handed out,
 //! safe on `SharedMmap`) and resizing (typed views keep `size_of::<T>()`).

@@ -14,9 +14,9 @@
 //! platform file a constant is split by architecture only where the headers
 //! really differ.
 //!
-//! Every declaration goes through [`constants!`] or [`functions!`], which also
-//! record it in [`CONSTANTS`]/[`FUNCTIONS`]-style tables, so the ABI test can
-//! prove it checked *every* item declared here for the host.
+//! Every declaration goes through the `constants!` or `functions!` macro,
+//! which also records it in a table ([`constants()`], [`functions()`]), so
+//! the ABI test can prove it checked *every* item declared here for the host.
 
 #![allow(non_camel_case_types, non_upper_case_globals)]
 
