@@ -498,6 +498,11 @@ pub(crate) fn metadata(fd: BorrowedFd<'_>) -> io::Result<Metadata> {
 /// the range must lie inside the file: a mapping past the end is a SIGBUS
 /// waiting to happen, so memseg never creates one. For other descriptors
 /// (devices) the size is unknown and `len` is required.
+///
+/// The `fstat` is made even when the caller thinks it knows the length (a
+/// [`crate::Shm`] caches one): another process may have resized the object
+/// since, and only the kernel's answer keeps the promise above. It costs one
+/// `statx` (about 0.35 us; `benches/RESULTS.md`, `shm/lifecycle_4k`).
 pub(crate) fn file_window(
     fd: BorrowedFd<'_>,
     offset: u64,

@@ -395,6 +395,12 @@ impl<T> MmapOptions<T> {
     /// are not reported: `madvise(MADV_POPULATE_WRITE)` is the checked
     /// form), `MAP_PREFAULT_READ` on FreeBSD, and `madvise(MADV_WILLNEED)`
     /// right after mapping on macOS, which has no pre-fault flag.
+    ///
+    /// Measure before relying on it for speed: on a file cached in 4 KiB
+    /// pages, Linux's page-by-page populate walk read a 1 GiB file about 2x
+    /// slower than plain faulting in `benches/throughput.rs` (`read/seq_1g`,
+    /// see `benches/RESULTS.md`); it wins for anonymous memory and for files
+    /// cached in large folios.
     pub fn populate(&mut self, populate: bool) -> &mut Self {
         self.populate = populate;
         self
