@@ -536,11 +536,15 @@ impl ShmOptions {
 /// The flags memseg adds to every `shm_open`: `O_CLOEXEC` so descriptors do
 /// not leak into `exec`ed programs, and on Linux `O_NOFOLLOW` so a symbolic
 /// link planted in `/dev/shm` is refused (`ELOOP`) rather than followed
-/// (glibc adds both as well; saying so here keeps the guarantee ours).
+/// (glibc adds both as well; saying so here keeps the guarantee ours), and
+/// `O_NONBLOCK` so that a FIFO planted at the name makes `open` return at
+/// once (and be refused as not a shared-memory object by the `fstat` check)
+/// instead of blocking until some writer appears. musl adds `O_NONBLOCK`
+/// itself; glibc does not. On a tmpfs file the flag changes nothing.
 fn always_flags() -> OFlags {
     let flags = OFlags::CLOEXEC;
     #[cfg(memseg_linux)]
-    let flags = flags | OFlags::NOFOLLOW;
+    let flags = flags | OFlags::NOFOLLOW | OFlags::NONBLOCK;
     flags
 }
 

@@ -152,6 +152,10 @@ flags! {
         /// `O_NOFOLLOW` (Linux; glibc and musl add it to `shm_open` anyway).
         #[cfg(memseg_linux)]
         const NOFOLLOW = sys::O_NOFOLLOW;
+        /// `O_NONBLOCK` (Linux): `open` of a FIFO returns at once instead of
+        /// waiting for a writer; no effect on a shared-memory object.
+        #[cfg(memseg_linux)]
+        const NONBLOCK = sys::O_NONBLOCK;
         /// `O_CLOEXEC`.
         const CLOEXEC = sys::O_CLOEXEC;
     }

@@ -52,6 +52,7 @@ constants! { PLATFORM:
     O_CREAT: c_int = 0x40;
     O_EXCL: c_int = 0x80;
     O_TRUNC: c_int = 0x200;
+    O_NONBLOCK: c_int = 0x800;
     O_CLOEXEC: c_int = 0x80000;
 
     F_ADD_SEALS: c_int = 1033;
