@@ -1,8 +1,8 @@
 //! `MmapFile<P>`: the whole file, mapped as bytes - the seed's `x::mmapfile`.
 
-use crate::inner::{file_granule, file_window, MapInner};
+use crate::inner::MapInner;
 use crate::prot::{Protection, ReadWrite, Writable};
-use crate::raw::{MapFlags, MsyncFlags};
+use crate::raw::MsyncFlags;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
@@ -57,21 +57,7 @@ impl MmapFile {
     pub unsafe fn create<P: Protection>(fd: impl AsFd, prot: P) -> io::Result<MmapFile<P>> {
         let _ = prot;
         let fd = fd.as_fd();
-        let (len, meta) = file_window(fd, 0, None)?;
-        let inner = if len == 0 {
-            MapInner::empty_file(&meta)
-        } else {
-            MapInner::map(
-                0,
-                len,
-                P::FLAGS,
-                MapFlags::SHARED,
-                Some((fd, &meta)),
-                0,
-                file_granule(&meta),
-            )?
-        };
-        Ok(MmapFile::from_inner(inner))
+        MapInner::whole_file(fd, P::FLAGS).map(MmapFile::from_inner)
     }
 }
 

@@ -61,6 +61,24 @@ impl FileKey {
 }
 
 impl MapInner {
+    /// The whole of the file behind `fd`, mapped shared with `prot`; an
+    /// empty file maps nothing (`mmap` of length 0 would be `EINVAL`).
+    pub(crate) fn whole_file(fd: BorrowedFd<'_>, prot: ProtFlags) -> io::Result<Self> {
+        let (len, meta) = file_window(fd, 0, None)?;
+        if len == 0 {
+            return Ok(MapInner::empty_file(&meta));
+        }
+        MapInner::map(
+            0,
+            len,
+            prot,
+            MapFlags::SHARED,
+            Some((fd, &meta)),
+            0,
+            file_granule(&meta),
+        )
+    }
+
     /// Nothing mapped: the view of the empty file `meta` describes, which a
     /// later [`remap`](MapInner::remap) may map once it has grown.
     pub(crate) fn empty_file(meta: &Metadata) -> Self {

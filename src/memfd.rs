@@ -4,10 +4,10 @@
 
 #[cfg(memseg_linux)]
 use crate::huge::HugePageSize;
-use crate::inner::{file_granule, file_window, MapInner};
+use crate::inner::MapInner;
 use crate::mmap::{Mmap, MmapOptions};
 use crate::prot::{Protection, ReadOnly};
-use crate::raw::{self, invalid, MapFlags, MemfdFlags, SealFlags};
+use crate::raw::{self, invalid, MemfdFlags, SealFlags};
 use crate::MmapFile;
 use std::ffi::CString;
 use std::fmt;
@@ -391,20 +391,6 @@ impl MmapFile<ReadOnly> {
     pub fn from_sealed(fd: impl AsFd) -> io::Result<MmapFile<ReadOnly>> {
         let fd = fd.as_fd();
         check_sealed(fd)?;
-        let (len, meta) = file_window(fd, 0, None)?;
-        let inner = if len == 0 {
-            MapInner::empty_file(&meta)
-        } else {
-            MapInner::map(
-                0,
-                len,
-                ReadOnly::FLAGS,
-                MapFlags::SHARED,
-                Some((fd, &meta)),
-                0,
-                file_granule(&meta),
-            )?
-        };
-        Ok(MmapFile::from_inner(inner))
+        MapInner::whole_file(fd, ReadOnly::FLAGS).map(MmapFile::from_inner)
     }
 }
