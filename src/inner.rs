@@ -327,6 +327,37 @@ impl MapInner {
     /// mappings need no copy: both views show the file.
     ///
     /// On error the mapping is unchanged.
+    /// After an anonymous mapping grew in place (same pages, or `mremap`):
+    /// the bytes from the old view's end to the end of the pages it already
+    /// had may still hold what was written before an earlier shrink, since
+    /// the kernel zero-fills only the pages it adds. They are zeroed so that
+    /// "new bytes are zero" holds. A read-only or executable mapping gets
+    /// `PROT_WRITE` for the moment of the store. For a shared anonymous
+    /// mapping, children forked while it was that long see the zeros too.
+    fn zero_reexposed(
+        &mut self,
+        old_len: usize,
+        old_map_len: usize,
+        prot: ProtFlags,
+    ) -> io::Result<()> {
+        let end = self.len.min(old_map_len - self.lead);
+        if self.file.is_some() || end <= old_len {
+            return Ok(());
+        }
+        let writable = prot.contains(ProtFlags::WRITE);
+        if !writable {
+            self.protect(prot | ProtFlags::WRITE, prot)?;
+        }
+        // SAFETY: old_len < end <= old_map_len - lead, so the bytes lie in
+        // pages this mapping had before the call and still has; they are
+        // writable now; &mut self rules out references into them.
+        unsafe { ptr::write_bytes(self.ptr().add(old_len), 0, end - old_len) };
+        if !writable {
+            self.protect(prot, prot | ProtFlags::WRITE)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn remap(
         &mut self,
         new_len: usize,
@@ -380,8 +411,8 @@ impl MapInner {
             .and_then(|l| round_up(l, self.unmap_align))
             .ok_or_else(|| invalid("remap: the length overflows the address space"))?;
         if new_map_len == old_map_len {
-            self.len = new_len;
-            return Ok(());
+            let old_len = std::mem::replace(&mut self.len, new_len);
+            return self.zero_reexposed(old_len, old_map_len, prot);
         }
         let shared_anonymous = self.file.is_none() && !self.flags.contains(MapFlags::PRIVATE);
         #[cfg(memseg_linux)]
@@ -390,19 +421,31 @@ impl MapInner {
             // references into it; MAYMOVE without FIXED never replaces other
             // mappings. For a file mapping the new range was checked to lie
             // inside the file above.
-            let base = unsafe {
+            let moved = unsafe {
                 raw::mremap(
                     self.base() as *mut c_void,
                     old_map_len,
                     new_map_len,
                     raw::MremapFlags::MAYMOVE,
                     None,
-                )?
+                )
             };
-            // SAFETY: lead < unmap_align <= new_map_len.
-            self.ptr = unsafe { NonNull::new_unchecked((base.as_ptr() as *mut u8).add(self.lead)) };
-            self.len = new_len;
-            return Ok(());
+            match moved {
+                Ok(base) => {
+                    // SAFETY: lead < unmap_align <= new_map_len.
+                    self.ptr = unsafe {
+                        NonNull::new_unchecked((base.as_ptr() as *mut u8).add(self.lead))
+                    };
+                    let old_len = std::mem::replace(&mut self.len, new_len);
+                    return self.zero_reexposed(old_len, old_map_len, prot);
+                }
+                // mremap moves a single VMA. Advice, locking or a protection
+                // change on part of the mapping splits it into several, and
+                // the kernel then answers EFAULT (the mapping is unchanged):
+                // map anew below instead.
+                Err(e) if e.raw_os_error() == Some(crate::sys::EFAULT) => {}
+                Err(e) => return Err(e),
+            }
         }
         // A new mapping of the same kind, then the old one's contents (where
         // the new mapping does not show them by itself), then unmap the old.

@@ -262,3 +262,82 @@ fn shm_resize_rules_and_offsets() {
     );
     assert_eq!(other.len(), page() as u64);
 }
+
+/// Bytes re-exposed by a grow read as zero, even when an earlier shrink
+/// kept them inside a page the mapping still had (found by the `ops` fuzz
+/// target: len 100, write at 90, shrink to 50, grow to 100 read the old
+/// byte). Private, shared, and read-only (no PROT_WRITE at the time).
+#[test]
+fn regrown_bytes_read_as_zero_after_a_shrink() {
+    let private = Mmap::<u8>::options()
+        .len(100)
+        .private(true)
+        .map_anonymous(ReadWrite)
+        .unwrap();
+    let shared = Mmap::<u8>::anonymous(100, ReadWrite).unwrap();
+    for mut map in [private, shared] {
+        map.as_mut_slice()[90] = 7;
+        map.as_mut_slice()[49] = 5;
+        map.remap(50).unwrap();
+        map.remap(100).unwrap();
+        assert_eq!(map.as_slice()[49], 5, "kept byte lost");
+        assert_eq!(map.as_slice()[90], 0, "stale byte re-exposed");
+        // Across pages too: the tail of the old last page is zeroed, new
+        // pages come zero-filled from the kernel.
+        map.as_mut_slice()[99] = 9;
+        map.remap(60).unwrap();
+        map.remap(3 * page()).unwrap();
+        assert!(map.as_slice()[60..].iter().all(|&b| b == 0));
+    }
+    // A read-only mapping: memseg lends itself PROT_WRITE for the zeroing
+    // and gives it back.
+    let mut rw = Mmap::<u8>::options()
+        .len(100)
+        .private(true)
+        .map_anonymous(ReadWrite)
+        .unwrap();
+    rw.as_mut_slice()[90] = 7;
+    let mut ro = rw.into_read_only().map_err(|e| e.into_parts().1).unwrap();
+    ro.remap(50).unwrap();
+    ro.remap(100).unwrap();
+    assert_eq!(ro.as_slice()[90], 0);
+    let rw = ro.into_read_write().map_err(|e| e.into_parts().1).unwrap();
+    assert_eq!(rw.as_slice()[90], 0);
+}
+
+/// `mremap` moves one VMA only; advice, locking or a protection change on
+/// part of a mapping splits it, and the kernel answers `EFAULT`. remap then
+/// maps anew and copies, keeping the contents (found by the `ops` fuzz
+/// target).
+#[test]
+fn remap_works_after_part_of_the_mapping_was_advised_or_locked() {
+    let mut map = Mmap::<u8>::options()
+        .len(4 * page())
+        .private(true)
+        .map_anonymous(ReadWrite)
+        .unwrap();
+    for (i, b) in map.as_mut_slice().iter_mut().enumerate() {
+        *b = (i % 251) as u8;
+    }
+    #[cfg(target_os = "linux")]
+    map.advise_range(memseg::Advice::DontDump, page(), 1)
+        .unwrap();
+    map.advise_range(memseg::Advice::Random, 2 * page(), 1)
+        .unwrap();
+    if map.lock_range(3 * page(), 1).is_ok() {
+        map.remap(16 * page()).unwrap();
+        assert_eq!(map.len(), 16 * page());
+        map.unlock().unwrap();
+    } else {
+        map.remap(16 * page()).unwrap();
+    }
+    for (i, &b) in map.as_slice()[..4 * page()].iter().enumerate() {
+        assert_eq!(b, (i % 251) as u8, "byte {} lost in the move", i);
+    }
+    assert!(map.as_slice()[4 * page()..].iter().all(|&b| b == 0));
+    map.remap(2 * page()).unwrap();
+    assert_eq!(
+        map.as_slice()[2 * page() - 1],
+        ((2 * page() - 1) % 251) as u8
+    );
+}

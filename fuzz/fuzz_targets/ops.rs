@@ -16,19 +16,6 @@ use libfuzzer_sys::fuzz_target;
 use memseg::{Advice, Mmap, MsyncFlags, ReadOnly, ReadWrite, UncheckedAdvice};
 use std::io::ErrorKind;
 
-/// Set `MEMSEG_FUZZ_KNOWN_ISSUES=1` to tolerate the two known deviations
-/// from memseg's documentation (reported, see docs/verification.md) so the
-/// rest can still be fuzzed:
-/// - `Mmap::remap` documents "new bytes are zero", but bytes of the old
-///   last page past the old view (left there by an earlier shrink) come
-///   back when the view grows again;
-/// - `Mmap::remap` fails with `EFAULT` once sub-range advice (or
-///   `lock_range`) has split the mapping into several VMAs.
-fn tolerate_known_issues() -> bool {
-    static FLAG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FLAG.get_or_init(|| std::env::var_os("MEMSEG_FUZZ_KNOWN_ISSUES").map_or(false, |v| v == "1"))
-}
-
 /// `MEMSEG_FUZZ_TRACE=1` prints every step (for reproducing a crash).
 fn trace(what: std::fmt::Arguments<'_>) {
     static FLAG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -185,7 +172,7 @@ fn step(u: &mut Unstructured<'_>, slots: &mut Vec<Slot>) -> Result<()> {
                 let byte: u8 = u.arbitrary()?;
                 let seed = byte | 1;
                 for k in 0..n {
-                    let v = seed.wrapping_mul(k as u8 + 1);
+                    let v = seed.wrapping_mul((k as u8).wrapping_add(1));
                     m.as_mut_slice()[off + k] = v;
                     slot.model[off + k] = v;
                 }
@@ -338,26 +325,14 @@ fn step(u: &mut Unstructured<'_>, slots: &mut Vec<Slot>) -> Result<()> {
                 Map::Rw(m) => m.remap(new_len),
                 Map::Ro(m) => m.remap(new_len),
             };
-            match r {
-                Ok(()) => {}
-                // Known limitation (reported): mremap cannot move a mapping
-                // that sub-range advice split into several VMAs. On error
-                // the mapping must be unchanged.
-                Err(e) if tolerate_known_issues() && slot.split && e.raw_os_error() == Some(memseg::sys::EFAULT) => {
-                    slot.check("failed remap");
-                    return Ok(());
-                }
-                Err(e) => panic!("remap {} -> {} (private {}): {}", len, new_len, slot.private, e),
+            // Also after sub-range advice split the mapping into several
+            // VMAs (mremap alone would answer EFAULT there).
+            if let Err(e) = r {
+                panic!("remap {} -> {} (private {}, split {}): {}", len, new_len, slot.private, slot.split, e);
             }
-            // New bytes are zero (the documented contract).
+            // New bytes are zero (the documented contract), including those
+            // an earlier shrink left inside the old last page.
             slot.model.resize(new_len, 0);
-            if tolerate_known_issues() && new_len > len {
-                // Known issue: the old last page's bytes past the old view
-                // may be stale; adopt whatever is there.
-                let stale_end = ((len + page() - 1) / page() * page()).min(new_len);
-                let actual = slot.bytes()[len..stale_end].to_vec();
-                slot.model[len..stale_end].copy_from_slice(&actual);
-            }
             slot.check("remap");
         }
         // Unmap.
