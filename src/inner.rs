@@ -125,10 +125,10 @@ impl MapInner {
             .and_then(|l| round_up(l, unmap_align))
             .ok_or_else(|| invalid("mmap: the length overflows the address space"))?;
         let base_offset = offset - lead as u64;
-        // SAFETY: without MAP_FIXED the kernel picks free addresses, and
-        // MAP_FIXED_NOREPLACE / MAP_FIXED|MAP_EXCL fail instead of replacing,
-        // so no existing mapping or reference is affected; base_offset is
-        // aligned as mmap requires.
+        // Without MAP_FIXED the kernel picks free addresses, and
+        // MAP_FIXED_NOREPLACE / MAP_FIXED|MAP_EXCL fail instead of replacing.
+        // SAFETY: so no existing mapping or reference is affected;
+        // base_offset is page-aligned as mmap requires.
         let base = unsafe {
             raw::mmap(
                 hint as *mut c_void,
@@ -417,10 +417,10 @@ impl MapInner {
         let shared_anonymous = self.file.is_none() && !self.flags.contains(MapFlags::PRIVATE);
         #[cfg(memseg_linux)]
         if !(shared_anonymous && new_map_len > old_map_len) {
+            // MAYMOVE without FIXED never replaces other mappings; a file
+            // mapping's new range was checked to lie inside the file above.
             // SAFETY: we own base..base + old_map_len and &mut self rules out
-            // references into it; MAYMOVE without FIXED never replaces other
-            // mappings. For a file mapping the new range was checked to lie
-            // inside the file above.
+            // references into it.
             let moved = unsafe {
                 raw::mremap(
                     self.base() as *mut c_void,

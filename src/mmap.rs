@@ -200,11 +200,10 @@ impl<T: Pod, P: Protection> Mmap<T, P> {
     /// The mapped object: the first `size_of::<T>()` bytes as a `T`; the
     /// seed's `object()`.
     pub fn object(&self) -> &T {
-        // SAFETY: the mapping is at least size_of::<T>() bytes, aligned for T
-        // (both checked when it was made), readable (every P includes
-        // PROT_READ), and any bytes are a valid T (Pod). Nothing changes it
-        // while &self lives: anonymous memory is ours, and for files the
-        // unsafe constructor's contract says so.
+        // Nothing changes the memory while &self lives: anonymous memory is
+        // ours, and for files the unsafe constructor's contract says so.
+        // SAFETY: at least size_of::<T>() bytes, aligned for T (both checked
+        // when mapped), readable (every P has PROT_READ), any bytes a valid T.
         unsafe { &*(self.inner.ptr() as *const T) }
     }
 
