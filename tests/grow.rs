@@ -9,21 +9,6 @@ use memseg::{Mmap, MmapFile, ReadOnly, ReadWrite, SharedMmap, Shm};
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
 
-fn page() -> usize {
-    memseg::raw::page_size()
-}
-
-fn assert_invalid(err: std::io::Error, rule: &str) {
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
-    assert_eq!(err.raw_os_error(), None, "{}", err);
-    assert!(
-        err.to_string().contains(rule),
-        "{:?} lacks {:?}",
-        err.to_string(),
-        rule
-    );
-}
-
 /// A private anonymous mapping grows (contents kept, new bytes zero) and
 /// shrinks (prefix kept); typed views afterwards see the new length.
 #[test]

@@ -10,20 +10,9 @@ use common::*;
 use memseg::sys::{EACCES, EBUSY, EINVAL, ENOMEM, EPERM};
 use memseg::{HugePageSize, Memfd, MemfdOptions, Mmap, MmapFile, ReadWrite, SealFlags, SharedMmap};
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
-
-fn assert_invalid(err: std::io::Error, rule: &str) {
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
-    assert_eq!(err.raw_os_error(), None, "{}", err);
-    assert!(
-        err.to_string().contains(rule),
-        "{:?} lacks {:?}",
-        err.to_string(),
-        rule
-    );
-}
 
 /// A second, independent descriptor (its own open file description) of the
 /// same memfd, the way another process would reach it.

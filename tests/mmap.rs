@@ -14,18 +14,6 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-fn assert_invalid(err: std::io::Error, rule: &str) {
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
-    assert_eq!(err.raw_os_error(), None, "{}", err);
-    let msg = err.to_string();
-    assert!(
-        msg.contains(rule),
-        "message {:?} does not name the rule {:?}",
-        msg,
-        rule
-    );
-}
-
 // ---- The C++ library's own tests, translated ------------------------------
 
 /// Seed test 1: write "Hello world!" through a read-write mapping of a

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::{assert_invalid, page};
+
 use memseg::sys::{EACCES, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP};
 use memseg::{
     Advice, HugePageSize, Mmap, ReadExec, ReadOnly, ReadWrite, SharedMmap, Shm, ShmOptions,
@@ -16,21 +18,6 @@ use std::io::ErrorKind;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::Command;
-
-fn page() -> usize {
-    memseg::raw::page_size()
-}
-
-fn assert_invalid(err: std::io::Error, rule: &str) {
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err);
-    assert_eq!(err.raw_os_error(), None, "{}", err);
-    assert!(
-        err.to_string().contains(rule),
-        "{:?} lacks {:?}",
-        err.to_string(),
-        rule
-    );
-}
 
 /// The `/proc/self/smaps` entry of the mapping that contains `addr`: its
 /// permissions, its `Key: N kB` fields (in bytes) and its `VmFlags`.

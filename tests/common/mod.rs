@@ -91,3 +91,22 @@ pub fn temp_file(data: &[u8]) -> std::fs::File {
     f.write_all(data).expect("write temp file");
     f
 }
+
+/// Asserts that `err` is memseg's own `InvalidInput` refusal (no OS error
+/// code) and that its message names `rule`.
+pub fn assert_invalid(err: std::io::Error, rule: &str) {
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{}", err);
+    assert_eq!(err.raw_os_error(), None, "{}", err);
+    let msg = err.to_string();
+    assert!(
+        msg.contains(rule),
+        "message {:?} does not name the rule {:?}",
+        msg,
+        rule
+    );
+}
+
+/// The page size.
+pub fn page() -> usize {
+    memseg::raw::page_size()
+}
