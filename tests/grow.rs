@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use memseg::{Mmap, MmapFile, ReadOnly, ReadWrite, SharedMmap, Shm};
-use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
 
 /// A private anonymous mapping grows (contents kept, new bytes zero) and
