@@ -1,11 +1,15 @@
 //! Faults: a writer killed with SIGKILL right after `msync` (the file holds the data), a file truncated under a live mapping (SIGBUS, shown in a child), no constructor ever mapping past the end of a file, `/dev/shm` out of space in a private tmpfs, and every failing constructor leaving no descriptor and no mapping behind.
 //!
 //! Children are this test binary run again (`--exact <test>`) with
-//! `MEMSEG_FAULTS_ROLE` saying what to do: a child's death by signal cannot
+//! `MEMSEG_TEST_ROLE` saying what to do (`tests/common`): a child's death by signal cannot
 //! take the test harness with it, and descriptors and mappings can be
 //! counted without the other tests' threads disturbing the count.
 
 #![cfg(target_os = "linux")]
+
+mod common;
+
+use common::{arg, child_args, child_command, child_env, page, role};
 
 use memseg::{Mmap, MmapFile, MsyncFlags, ReadOnly, ReadWrite, SharedMmap, Shm, ShmName};
 use std::env;
@@ -14,54 +18,14 @@ use std::io::{self, BufRead, BufReader, ErrorKind};
 use std::os::unix::fs::FileExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-const ROLE: &str = "MEMSEG_FAULTS_ROLE";
-const ARG: &str = "MEMSEG_FAULTS_ARG";
 /// `SIGKILL` and `SIGBUS` on x86, x86_64, arm and aarch64 Linux.
 const SIGKILL: i32 = 9;
 const SIGBUS: i32 = 7;
 
-fn role() -> Option<String> {
-    env::var(ROLE).ok()
-}
-
-fn page() -> usize {
-    memseg::raw::page_size()
-}
-
 fn unique(tag: &str) -> String {
     format!("memseg-faults-{}-{}", std::process::id(), tag)
-}
-
-/// The environment of a child: its role, its argument, and AddressSanitizer
-/// told to leave SIGBUS alone (it would turn the signal into its own report
-/// and exit code; the option is ignored without ASan).
-fn child_env(role: &str, arg: &str) -> Vec<(String, String)> {
-    let asan = match env::var("ASAN_OPTIONS") {
-        Ok(o) if !o.is_empty() => format!("{}:handle_sigbus=0", o),
-        _ => "handle_sigbus=0".to_string(),
-    };
-    vec![
-        (ROLE.to_string(), role.to_string()),
-        (ARG.to_string(), arg.to_string()),
-        ("ASAN_OPTIONS".to_string(), asan),
-    ]
-}
-
-/// The arguments that make a re-run of this binary run only `test`.
-fn child_args(test: &str) -> [&str; 4] {
-    [test, "--exact", "--nocapture", "--test-threads=1"]
-}
-
-/// This test binary, set up to run only `test` as `role` with `arg`.
-fn child_command(test: &str, role: &str, arg: &str) -> Command {
-    let mut cmd = Command::new(env::current_exe().unwrap());
-    cmd.args(child_args(test))
-        .envs(child_env(role, arg))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
 }
 
 fn describe(out: &Output) -> String {
@@ -168,7 +132,7 @@ fn a_writer_killed_right_after_msync_leaves_its_data_in_the_file() {
 }
 
 fn child_msync_writer() {
-    let path = env::var(ARG).unwrap();
+    let path = arg();
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -272,7 +236,7 @@ fn touching_a_page_lost_to_truncation_raises_sigbus() {
 }
 
 fn child_truncate(role: &str) {
-    let name = env::var(ARG).unwrap();
+    let name = arg();
     let p = page();
     match role {
         "truncate-file" => {
@@ -569,7 +533,7 @@ fn out_of_space_is_an_error_at_creation_and_leaves_nothing_behind() {
 }
 
 fn child_enospc() {
-    let base = env::var(ARG).unwrap();
+    let base = arg();
     let entries = || fs::read_dir("/dev/shm").unwrap().count();
     assert_eq!(entries(), 0, "not in the private 1 MiB tmpfs");
     let counts = Counts::now();
@@ -745,7 +709,7 @@ fn child_no_leaks() {
     } else {
         EINVAL
     };
-    let base = env::var(ARG).unwrap();
+    let base = arg();
     let p = page();
 
     // The things the failing calls are aimed at.

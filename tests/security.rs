@@ -1,9 +1,13 @@
 //! Security under attack: segments are 0600 whatever the umask, exclusive creation stays exclusive when 8 processes race for the same names, symbolic links and FIFOs planted at a segment's name are never followed or waited on, and names that try to escape `/dev/shm` never reach a system call (proved with strace).
 //!
 //! Children are this test binary run again (`--exact <test>`) with
-//! `MEMSEG_SECURITY_ROLE` saying what to do. Every name carries this
+//! `MEMSEG_TEST_ROLE` saying what to do (`tests/common`). Every name carries this
 //! process's id, so parallel runs never meet.
 #![cfg(target_os = "linux")]
+
+mod common;
+
+use common::{arg, child_command, dev_shm, fd_count, role, Planted, ARG, ROLE};
 
 use memseg::sys::{EEXIST, ENOENT};
 use memseg::{shm_unlink, SharedMmap, Shm, ShmName, ShmOptions};
@@ -11,52 +15,17 @@ use std::env;
 use std::fs;
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+
+use std::process::{Child, Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-const ROLE: &str = "MEMSEG_SECURITY_ROLE";
-const ARG: &str = "MEMSEG_SECURITY_ARG";
 /// `ELOOP` on every Linux architecture memseg supports (not in
 /// `memseg::sys`: memseg itself never tests for it).
 const ELOOP: i32 = 40;
 
-fn role() -> Option<String> {
-    env::var(ROLE).ok()
-}
-
 fn unique(tag: &str) -> String {
     format!("memseg-sec-{}-{}", std::process::id(), tag)
-}
-
-fn dev_shm(name: &str) -> PathBuf {
-    Path::new("/dev/shm").join(name.trim_start_matches('/'))
-}
-
-/// Removes a planted path (file, link, FIFO) when dropped.
-struct Planted(PathBuf);
-impl Drop for Planted {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
-}
-
-/// This test binary, set up to run only `test` as `role` with `arg`.
-fn child_command(test: &str, role: &str, arg: &str) -> Command {
-    let mut cmd = Command::new(env::current_exe().unwrap());
-    cmd.args([
-        test,
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-        "--include-ignored",
-    ])
-    .env(ROLE, role)
-    .env(ARG, arg)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    cmd
 }
 
 fn assert_child_ok(out: &Output) {
@@ -124,7 +93,7 @@ fn segments_are_0600_even_under_umask_000() {
 }
 
 fn child_umask() {
-    let base = env::var(ARG).unwrap();
+    let base = arg();
     if let Some(mask) = current_umask() {
         assert_eq!(mask, 0, "the child should run with umask 000");
     }
@@ -226,7 +195,7 @@ fn exclusive_creation_has_exactly_one_winner_per_name_among_8_processes() {
 }
 
 fn child_race() {
-    let arg = env::var(ARG).unwrap();
+    let arg = arg();
     let mut parts = arg.split(' ');
     let (board, prefix, me) = (
         parts.next().unwrap(),
@@ -410,7 +379,7 @@ fn a_fifo_planted_at_the_name_is_refused_without_blocking() {
 }
 
 fn child_fifo() {
-    let name = env::var(ARG).unwrap();
+    let name = arg();
     let not_shm = |r: io::Result<()>, what: &str| {
         let e = r.expect_err(what);
         assert_eq!(e.kind(), ErrorKind::InvalidData, "{}: {:?}", what, e);
@@ -567,7 +536,7 @@ fn escaping_names_are_refused_by_every_entry_point() {
 }
 
 fn child_escape() {
-    let marker = env::var(ARG).unwrap();
+    let marker = arg();
     let fds = fd_count();
     for name in escaping_names(&marker) {
         let what = |call: &str| format!("{}({:?})", call, name);
@@ -618,8 +587,4 @@ fn child_escape() {
         ENOENT,
         "control after drop",
     );
-}
-
-fn fd_count() -> usize {
-    fs::read_dir("/proc/self/fd").unwrap().count()
 }

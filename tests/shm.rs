@@ -7,6 +7,10 @@
 //! cannot disturb them.
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::{dev_shm, fd_count, Planted};
+
 use memseg::sys::{EBADF, EEXIST, ENOENT, ENOSPC};
 use memseg::{shm_unlink, Shm, ShmName, ShmOptions};
 use std::collections::HashSet;
@@ -15,7 +19,7 @@ use std::fs;
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
-use std::path::PathBuf;
+
 use std::process::Command;
 
 /// `ELOOP` on Linux (x86_64, aarch64, riscv64, s390x, powerpc64, arm): not
@@ -38,22 +42,6 @@ fn unique(tag: &str) -> String {
     format!("memseg-test-{}-{}", std::process::id(), tag)
 }
 
-/// Where glibc keeps the object `name` (with or without its slash).
-fn dev_shm(name: &str) -> PathBuf {
-    PathBuf::from("/dev/shm").join(name.trim_start_matches('/'))
-}
-
-/// Removes an entry this test planted in `/dev/shm` (a link, a directory)
-/// even if an assertion fails first.
-struct Planted(PathBuf);
-
-impl Drop for Planted {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-        let _ = fs::remove_dir(&self.0);
-    }
-}
-
 /// The entries of `/dev/shm` whose names start with `prefix`.
 fn entries_starting_with(prefix: &str) -> Vec<String> {
     fs::read_dir("/dev/shm")
@@ -62,14 +50,6 @@ fn entries_starting_with(prefix: &str) -> Vec<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(prefix))
         .collect()
-}
-
-/// The number of open descriptors of this process (the directory handle
-/// `read_dir` itself holds is counted every time, so it cancels out).
-fn fd_count() -> usize {
-    fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
 }
 
 /// This process's umask, from `/proc/self/status` (Linux 4.7+); 0o022 when

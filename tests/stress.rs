@@ -1,34 +1,28 @@
 //! Stress across processes: 8 processes each doing 1,000,000 atomic increments on one counter in one segment (the total must be exact), and 8 processes creating, mapping and dropping segments at once (nothing may be left behind).
 //!
 //! The children are this test binary run again (`--exact <test>`), with
-//! `MEMSEG_STRESS_ROLE` saying what to do, so no helper binaries are needed.
+//! `MEMSEG_TEST_ROLE` saying what to do (`tests/common`), so no helper binaries are needed.
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::{arg, child_command, role};
+
 use memseg::{Mmap, ReadWrite, SharedMmap, Shm};
-use std::env;
-use std::process::{Child, Command, Stdio};
+
+use std::process::Child;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const ROLE: &str = "MEMSEG_STRESS_ROLE";
-const NAME: &str = "MEMSEG_STRESS_NAME";
 const PROCESSES: u64 = 8;
 const INCREMENTS: u64 = 1_000_000;
 /// How long the children wait for each other at the start line.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn role() -> Option<String> {
-    env::var(ROLE).ok()
-}
-
-/// Starts this test binary again, running only `test` as `role`.
+/// Starts this test binary again, running only `test` as `role` on the
+/// segment or prefix `name`.
 fn spawn(test: &str, role: &str, name: &str) -> Child {
-    Command::new(env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(ROLE, role)
-        .env(NAME, name)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    child_command(test, role, name)
         .spawn()
         .expect("spawn a child test process")
 }
@@ -81,7 +75,7 @@ fn eight_processes_increment_one_counter_exactly() {
 
 fn child_increment() {
     // Each child opens the segment by name and makes its own mapping.
-    let shm = Shm::open(env::var(NAME).unwrap()).unwrap();
+    let shm = Shm::open(arg()).unwrap();
     let counters = SharedMmap::<[AtomicU64; 2]>::create(&shm, ReadWrite).unwrap();
     let [counter, ready] = counters.atomic();
     // Everyone starts together, so the increments really contend.
@@ -129,7 +123,7 @@ fn eight_processes_churning_segments_leave_nothing_behind() {
 /// handle opened by name, grow, and drop; the descriptor and mapping counts
 /// must be the same at the end as at the start.
 fn child_churn() {
-    let prefix = env::var(NAME).unwrap();
+    let prefix = arg();
     let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
     // Mappings of files and shared memory (lines with a path): private
     // anonymous ones belong to malloc (or ASan's allocator) as well.

@@ -3,27 +3,93 @@
 #![allow(dead_code)]
 
 use std::env;
-use std::process::{Command, Output};
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
 /// The environment variable that tells a re-run test binary which role to play.
 pub const ROLE: &str = "MEMSEG_TEST_ROLE";
+/// The environment variable that carries a child's one argument.
+pub const ARG: &str = "MEMSEG_TEST_ARG";
+
+/// The role this process plays, if it is a re-run child.
+pub fn role() -> Option<String> {
+    env::var(ROLE).ok()
+}
 
 /// Whether this process is the child playing `role`.
 pub fn is_child(role: &str) -> bool {
     env::var(ROLE).map_or(false, |r| r == role)
 }
 
-/// Re-runs this test binary, running only `test` with `ROLE=role` and the
-/// extra environment, and returns its output.
+/// A child's argument (panics outside a child).
+pub fn arg() -> String {
+    env::var(ARG).expect("a child test process gets its argument in MEMSEG_TEST_ARG")
+}
+
+/// The arguments that make a re-run of this binary run only `test`, even if
+/// it is `#[ignore]`d (so an ignored test's child still runs its part).
+pub fn child_args(test: &str) -> [&str; 5] {
+    [
+        test,
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "--include-ignored",
+    ]
+}
+
+/// The environment of a child: its role, its argument, and AddressSanitizer
+/// told to leave SIGBUS to the program (some children are expected to die
+/// of it; the option is ignored without ASan).
+pub fn child_env(role: &str, arg: &str) -> Vec<(String, String)> {
+    let asan = match env::var("ASAN_OPTIONS") {
+        Ok(o) if !o.is_empty() => format!("{}:handle_sigbus=0", o),
+        _ => "handle_sigbus=0".to_string(),
+    };
+    vec![
+        (ROLE.to_string(), role.to_string()),
+        (ARG.to_string(), arg.to_string()),
+        ("ASAN_OPTIONS".to_string(), asan),
+    ]
+}
+
+/// This test binary, set up to run only `test` as `role` with `arg`, its
+/// output piped.
+pub fn child_command(test: &str, role: &str, arg: &str) -> Command {
+    let mut cmd = Command::new(env::current_exe().expect("current_exe"));
+    cmd.args(child_args(test))
+        .envs(child_env(role, arg))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Re-runs this test binary, running only `test` as `role` with the extra
+/// environment, and returns its output.
 pub fn run_child(test: &str, role: &str, envs: &[(&str, String)]) -> Output {
-    let exe = env::current_exe().expect("current_exe");
-    let mut cmd = Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(ROLE, role);
+    let mut cmd = child_command(test, role, "");
     for (k, v) in envs {
         cmd.env(k, v);
     }
     cmd.output().expect("spawn child test process")
+}
+
+/// Where glibc keeps the shared-memory object `name` (with or without its
+/// leading slash).
+pub fn dev_shm(name: &str) -> PathBuf {
+    PathBuf::from("/dev/shm").join(name.trim_start_matches('/'))
+}
+
+/// Removes an entry a test planted (a file, link, FIFO or directory) even
+/// if an assertion fails first.
+pub struct Planted(pub PathBuf);
+
+impl Drop for Planted {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+        let _ = fs::remove_dir(&self.0);
+    }
 }
 
 /// Panics with the child's output unless it exited successfully after
@@ -40,7 +106,8 @@ pub fn assert_child_ok(out: &Output) {
     );
 }
 
-/// The number of open descriptors of this process.
+/// The number of open descriptors of this process (the directory handle
+/// `read_dir` itself holds is counted every time, so it cancels out).
 pub fn fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .expect("/proc/self/fd")
