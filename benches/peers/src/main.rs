@@ -81,10 +81,47 @@ fn memmap2_hugepage(_: impl FnOnce(memmap2::Advice) -> io::Result<()>) -> io::Re
     ))
 }
 
-fn ratios(g: &mut harness::Group<'_>) {
-    for (ours, theirs, _) in MODES {
-        g.ratio(&[ours], theirs, None);
+/// Measures every mode's memseg/memmap2 pair round-robin, so each crate's
+/// pass follows the other crate's pass of the same mode (and the memory it
+/// freed: see measure_blocked in the harness), then prints each mode's
+/// `memseg/memmap2` ratio.
+fn measure_modes<'a, A, B>(
+    g: &mut harness::Group<'_>,
+    len: usize,
+    ours: impl Fn(How) -> A,
+    theirs: impl Fn(How) -> B,
+) where
+    A: FnMut(u64) -> io::Result<Duration> + 'a,
+    B: FnMut(u64) -> io::Result<Duration> + 'a,
+{
+    for (a, b, how) in MODES {
+        g.measure(vec![
+            bench(a, len as u64, ours(how)),
+            bench(b, len as u64, theirs(how)),
+        ]);
     }
+    for (a, b, _) in MODES {
+        g.ratio(&[a], b, None);
+    }
+}
+
+/// Runs `pass` `iters` times and adds up how long each takes to make and
+/// use a mapping. What a pass returns, the mapping and a result, is dropped
+/// (`munmap`) and handed to `check` after the clock stops: neither is timed.
+fn timed_passes<M, R>(
+    iters: u64,
+    mut pass: impl FnMut() -> io::Result<(M, R)>,
+    mut check: impl FnMut(R) -> io::Result<()>,
+) -> io::Result<Duration> {
+    let mut total = Duration::from_secs(0);
+    for _ in 0..iters {
+        let start = Instant::now();
+        let (map, result) = pass()?;
+        total += start.elapsed();
+        drop(map);
+        check(result)?;
+    }
+    Ok(total)
 }
 
 /// Case 1: map a 4 KiB file, read a byte of each page, unmap.
@@ -137,9 +174,7 @@ fn read_seq(cfg: &Config) -> GroupSpec<'static> {
             let ours = |how: How| {
                 let file = &file;
                 move |iters: u64| {
-                    let mut total = Duration::from_secs(0);
-                    for _ in 0..iters {
-                        let start = Instant::now();
+                    let pass = || {
                         // SAFETY: the file is private to this benchmark.
                         let map = unsafe {
                             memseg::Mmap::<u8>::options()
@@ -150,19 +185,15 @@ fn read_seq(cfg: &Config) -> GroupSpec<'static> {
                             memseg_hugepage(&map)?;
                         }
                         let sum = sum_bytes(map.as_slice());
-                        total += start.elapsed();
-                        drop(map);
-                        check_sum(sum, want)?;
-                    }
-                    Ok(total)
+                        Ok((map, sum))
+                    };
+                    timed_passes(iters, pass, |sum| check_sum(sum, want))
                 }
             };
             let theirs = |how: How| {
                 let file: &File = &file;
                 move |iters: u64| {
-                    let mut total = Duration::from_secs(0);
-                    for _ in 0..iters {
-                        let start = Instant::now();
+                    let pass = || {
                         let mut options = memmap2::MmapOptions::new();
                         if how == How::Populate {
                             options.populate();
@@ -173,23 +204,12 @@ fn read_seq(cfg: &Config) -> GroupSpec<'static> {
                             memmap2_hugepage(|a| map.advise(a))?;
                         }
                         let sum = sum_bytes(&map);
-                        total += start.elapsed();
-                        drop(map);
-                        check_sum(sum, want)?;
-                    }
-                    Ok(total)
+                        Ok((map, sum))
+                    };
+                    timed_passes(iters, pass, |sum| check_sum(sum, want))
                 }
             };
-            // Each mode's pair round-robin, so each crate's pass follows
-            // the other crate's pass of the same mode (and the memory it
-            // freed: see measure_blocked in the harness).
-            for (a, b, how) in MODES {
-                g.measure(vec![
-                    bench(a, len as u64, ours(how)),
-                    bench(b, len as u64, theirs(how)),
-                ]);
-            }
-            ratios(g);
+            measure_modes(g, len, ours, theirs);
             Ok(())
         },
     )
@@ -206,9 +226,7 @@ fn fault_anon(cfg: &Config) -> GroupSpec<'static> {
             let page = memseg::raw::page_size();
             let ours = |how: How| {
                 move |iters: u64| {
-                    let mut total = Duration::from_secs(0);
-                    for _ in 0..iters {
-                        let start = Instant::now();
+                    let pass = || {
                         let mut map = memseg::Mmap::<u8>::options()
                             .len(len)
                             .private(true)
@@ -218,17 +236,14 @@ fn fault_anon(cfg: &Config) -> GroupSpec<'static> {
                             memseg_hugepage(&map)?;
                         }
                         touch_write(map.as_mut_slice(), page);
-                        total += start.elapsed();
-                        drop(map);
-                    }
-                    Ok(total)
+                        Ok((map, ()))
+                    };
+                    timed_passes(iters, pass, |()| Ok(()))
                 }
             };
             let theirs = |how: How| {
                 move |iters: u64| {
-                    let mut total = Duration::from_secs(0);
-                    for _ in 0..iters {
-                        let start = Instant::now();
+                    let pass = || {
                         let mut options = memmap2::MmapOptions::new();
                         options.len(len);
                         if how == How::Populate {
@@ -239,22 +254,12 @@ fn fault_anon(cfg: &Config) -> GroupSpec<'static> {
                             memmap2_hugepage(|a| map.advise(a))?;
                         }
                         touch_write(&mut map, page);
-                        total += start.elapsed();
-                        drop(map);
-                    }
-                    Ok(total)
+                        Ok((map, ()))
+                    };
+                    timed_passes(iters, pass, |()| Ok(()))
                 }
             };
-            // Each mode's pair round-robin, so each crate's pass follows
-            // the other crate's pass of the same mode (and the memory it
-            // freed: see measure_blocked in the harness).
-            for (a, b, how) in MODES {
-                g.measure(vec![
-                    bench(a, len as u64, ours(how)),
-                    bench(b, len as u64, theirs(how)),
-                ]);
-            }
-            ratios(g);
+            measure_modes(g, len, ours, theirs);
             Ok(())
         },
     )
