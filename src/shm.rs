@@ -1092,10 +1092,22 @@ impl Shm {
     /// - [`posix_fallocate(3)`](https://man7.org/linux/man-pages/man3/posix_fallocate.3.html)
     #[doc(alias = "ftruncate", alias = "posix_fallocate")]
     pub fn set_len(&mut self, new_len: u64) -> io::Result<()> {
+        // macOS never needs the current size (see resize_from).
+        let current = if cfg!(any(memseg_linux, memseg_freebsd)) {
+            self.file.metadata()?.len()
+        } else {
+            0
+        };
+        self.resize_from(current, new_len)
+    }
+
+    /// [`set_len`](Self::set_len) for a caller that has just read the
+    /// object's current size with `fstat` (`set_len_and_remap`), so it is
+    /// not asked for twice.
+    pub(crate) fn resize_from(&mut self, current: u64, new_len: u64) -> io::Result<()> {
         check_len(new_len)?;
         #[cfg(any(memseg_linux, memseg_freebsd))]
         {
-            let current = self.file.metadata()?.len();
             if new_len > current {
                 grow_reserved(&self.file, new_len)?;
             } else if new_len < current {
@@ -1105,7 +1117,10 @@ impl Shm {
         // macOS: one ftruncate, whatever the current size; a second one is
         // its EINVAL to report.
         #[cfg(not(any(memseg_linux, memseg_freebsd)))]
-        grow_reserved(&self.file, new_len)?;
+        {
+            let _ = current;
+            grow_reserved(&self.file, new_len)?;
+        }
         self.len = new_len;
         Ok(())
     }

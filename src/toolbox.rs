@@ -762,12 +762,14 @@ impl crate::Shm {
                     new_len, min_len, view_offset
                 ))
             })?;
+        // The size read above stays current across the remap, which never
+        // resizes the object: set_len need not ask again.
         if new_len >= meta.len() {
-            self.set_len(new_len)?;
+            self.resize_from(meta.len(), new_len)?;
             remap_view(inner, self, new_view, prot)
         } else {
             remap_view(inner, self, new_view, prot)?;
-            self.set_len(new_len)
+            self.resize_from(meta.len(), new_len)
         }
     }
 }
