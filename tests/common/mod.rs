@@ -122,6 +122,16 @@ pub fn map_count() -> usize {
         .count()
 }
 
+/// How many mappings of this process map the file with inode `ino` (the
+/// fifth column of `/proc/self/maps`).
+pub fn mappings_of_inode(ino: u64) -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("/proc/self/maps")
+        .lines()
+        .filter(|l| l.split_whitespace().nth(4) == Some(&ino.to_string()))
+        .count()
+}
+
 /// Whether some mapping of this process starts at `addr`.
 pub fn is_mapped(addr: usize) -> bool {
     let prefix = format!("{:x}-", addr);
